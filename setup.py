@@ -1,0 +1,4 @@
+# All metadata lives in setup.cfg; this file only lets `pip install -e .` work.
+from setuptools import setup
+
+setup()

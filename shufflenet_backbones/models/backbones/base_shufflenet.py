@@ -1,0 +1,161 @@
+"""What ShuffleNet V1 and V2 share: the stem, output selection, freezing,
+``norm_eval`` and weight initialisation. Each family only builds its stages."""
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
+
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+from mmengine.model.weight_init import constant_init, normal_init
+from torch import Tensor
+from torch.nn.modules.batchnorm import _BatchNorm
+
+STEM_INDEX = -1
+
+
+class FeatureInfo(NamedTuple):
+    """One feature map the backbone can output."""
+    index: int  # its value in ``out_indices``
+    name: str  # 'stem', 'stage2', 'stage3', 'stage4' or 'conv5'
+    channels: int
+    stride: int  # input pixels per output pixel
+
+
+class BaseShuffleNet(BaseModule):
+    """Common skeleton: stem (3x3 conv stride 2 + 3x3 max-pool stride 2), then
+    ``self.layers`` (stages 2-4 and, for V2, conv5) built by the subclass.
+
+    Output indices: -1 the stem (stride 4), 0-2 stages 2-4, 3 conv5 (V2 only).
+    Indices 0 and up mean what they mean in mmpretrain. ``frozen_stages = k >= 0``
+    freezes the stem and the first k entries of ``self.layers``.
+
+    Subclasses call :meth:`_build_stem`, fill ``self.layers`` and call
+    :meth:`_finish_init` with the stage names and widths.
+    """
+
+    def __init__(self,
+                 out_indices: Sequence[int],
+                 frozen_stages: int,
+                 strides: Sequence[int],
+                 dilations: Sequence[int],
+                 conv_cfg: Optional[dict],
+                 norm_cfg: dict,
+                 act_cfg: dict,
+                 norm_eval: bool,
+                 with_cp: bool,
+                 init_cfg: Union[dict, List[dict], None] = None):
+        super().__init__(init_cfg)
+        name = type(self).__name__
+        strides, dilations = tuple(strides), tuple(dilations)
+        if len(strides) != 3 or any(s not in (1, 2) for s in strides):
+            raise ValueError(f'{name}: strides must be 3 values (stages 2-4), each '
+                             f'1 or 2, got {strides}')
+        if len(dilations) != 3 or any(
+                not isinstance(d, int) or d < 1 for d in dilations):
+            raise ValueError(f'{name}: dilations must be 3 integers >= 1 (stages '
+                             f'2-4), got {dilations}')
+        for i, (s, d) in enumerate(zip(strides, dilations)):
+            if d > 1 and s != 1:
+                raise ValueError(
+                    f'{name}: dilations[{i}]={d} needs strides[{i}]=1 (a dilated '
+                    f'stage replaces its stride), got strides={strides}')
+        self.strides = strides
+        self.dilations = dilations
+        self.out_indices = tuple(out_indices)
+        self.frozen_stages = frozen_stages
+        self.conv_cfg = conv_cfg
+        self.norm_cfg = norm_cfg
+        self.act_cfg = act_cfg
+        self.norm_eval = norm_eval
+        self.with_cp = with_cp
+
+    def _build_stem(self, channels: int) -> None:
+        self.stem_channels = channels
+        self.conv1 = ConvModule(
+            3,
+            channels,
+            kernel_size=3,
+            stride=2,
+            padding=1,
+            conv_cfg=self.conv_cfg,
+            norm_cfg=self.norm_cfg,
+            act_cfg=self.act_cfg)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+
+    def _finish_init(self, names: Sequence[str], channels: Sequence[int]) -> None:
+        """Check out_indices / frozen_stages against what was built and describe
+        every feature map."""
+        name = type(self).__name__
+        assert len(names) == len(channels) == len(self.layers)
+        stage_strides = [4]
+        for s in self.strides:
+            stage_strides.append(stage_strides[-1] * s)
+        stage_strides += [stage_strides[-1]] * (len(names) - 3)  # conv5
+        self.all_features = [FeatureInfo(STEM_INDEX, 'stem', self.stem_channels, 4)]
+        self.all_features += [
+            FeatureInfo(i, n, c, s)
+            for i, (n, c, s) in enumerate(zip(names, channels, stage_strides[1:]))
+        ]
+        allowed = [f.index for f in self.all_features]
+        if not self.out_indices or any(i not in allowed for i in self.out_indices):
+            raise ValueError(f'{name}: out_indices must be a non-empty subset of '
+                             f'{allowed} ({", ".join(f"{f.index}={f.name}" for f in self.all_features)}), '
+                             f'got {self.out_indices}')
+        if len(set(self.out_indices)) != len(self.out_indices):
+            raise ValueError(f'{name}: out_indices has duplicates: {self.out_indices}')
+        if self.frozen_stages not in range(-1, len(self.layers) + 1):
+            raise ValueError(f'{name}: frozen_stages must be in '
+                             f'{list(range(-1, len(self.layers) + 1))} (-1: none, '
+                             f'0: stem, k: stem and the first k stages), got '
+                             f'{self.frozen_stages}')
+        # Outputs come in depth order whatever the order of out_indices.
+        self.feature_info: List[FeatureInfo] = [
+            f for f in self.all_features if f.index in self.out_indices
+        ]
+        self.out_channels: Tuple[int, ...] = tuple(f.channels
+                                                   for f in self.feature_info)
+        self.out_strides: Tuple[int, ...] = tuple(f.stride for f in self.feature_info)
+        self._freeze_stages()
+
+    def _freeze_stages(self) -> None:
+        frozen = ([self.conv1] if self.frozen_stages >= 0 else []) + list(
+            self.layers[:max(self.frozen_stages, 0)])
+        for module in frozen:
+            module.eval()  # also keeps BN running statistics fixed
+            for param in module.parameters():
+                param.requires_grad = False
+
+    def train(self, mode: bool = True) -> 'BaseShuffleNet':
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):  # BN, SyncBN, ...
+                    m.eval()
+        return self
+
+    def init_weights(self) -> None:
+        """With ``init_cfg=None``: the ShuffleNet papers' init (as mmpretrain).
+        Otherwise exactly ``init_cfg``, applied by mmengine; a ``Pretrained`` entry,
+        alone or in a list, is loaded last and never overwritten."""
+        super().init_weights()
+        if self.init_cfg is not None:
+            return
+        for name, m in self.named_modules():
+            if isinstance(m, nn.Conv2d):
+                std = 0.01 if name.startswith('conv1') else 1.0 / m.weight.shape[1]
+                normal_init(m, mean=0, std=std)
+            elif isinstance(m, (_BatchNorm, nn.GroupNorm)):
+                constant_init(m, val=1, bias=0.0001)
+                if isinstance(m, _BatchNorm) and m.running_mean is not None:
+                    nn.init.zeros_(m.running_mean)
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        outs = []
+        x = self.maxpool(self.conv1(x))
+        if STEM_INDEX in self.out_indices:
+            outs.append(x)
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)

@@ -1,0 +1,3 @@
+from .ps_roi_align import PSRoIAlign, ps_roi_align
+
+__all__ = ['PSRoIAlign', 'ps_roi_align']

@@ -1,0 +1,184 @@
+"""Checks that every registered ShuffleNet backbone must pass."""
+import math
+
+import pytest
+import torch
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from shufflenet_backbones.models.backbones import BaseShuffleNet
+from shufflenet_backbones.registry import MODELS
+
+BACKBONES = sorted(name for name, cls in MODELS.module_dict.items()
+                   if issubclass(cls, BaseShuffleNet))
+
+
+def build(name, **kwargs):
+    return MODELS.build(dict(type=name, **kwargs))
+
+
+def every_index(name):
+    return tuple(f.index for f in build(name).all_features)
+
+
+def test_all_three_families_registered():
+    assert BACKBONES == ['ShuffleNetV1', 'ShuffleNetV2', 'ShuffleNetV2Star']
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('size', [(224, 224), (97, 130)])
+def test_outputs_match_feature_info(name, size):
+    indices = every_index(name)
+    model = build(name, out_indices=indices).eval()
+    outs = model(torch.rand(1, 3, *size))
+    assert len(outs) == len(model.feature_info) == len(indices)
+    for out, info in zip(outs, model.feature_info):
+        expected = (1, info.channels, math.ceil(size[0] / info.stride),
+                    math.ceil(size[1] / info.stride))
+        assert tuple(out.shape) == expected, info
+    assert model.out_channels == tuple(o.shape[1] for o in outs)
+    assert [f.stride for f in model.feature_info][:4] == [4, 8, 16, 32]
+    assert model.feature_info[0].name == 'stem'
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+def test_out_indices_select_and_order(name):
+    model = build(name, out_indices=(1, -1)).eval()
+    outs = model(torch.rand(1, 3, 64, 64))
+    assert [f.name for f in model.feature_info] == ['stem', 'stage3']
+    assert [o.shape[1] for o in outs] == list(model.out_channels)
+    assert model.out_strides == (4, 16)
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('strides,dilations,output_stride', [
+    ((2, 2, 1), (1, 1, 2), 16),
+    ((2, 1, 1), (1, 2, 4), 8),
+])
+def test_dilation_keeps_resolution(name, strides, dilations, output_stride):
+    model = build(name, out_indices=every_index(name)[1:], strides=strides,
+                  dilations=dilations).eval()
+    assert model.out_strides[-1] == output_stride
+    for size in (224, 225):
+        outs = model(torch.rand(1, 3, size, size))
+        for out, stride in zip(outs, model.out_strides):
+            assert out.shape[-1] == math.ceil(size / stride)
+    # dilated depthwise convs really are dilated
+    last_stage = model.layers[2]
+    dilations_seen = {m.dilation[0] for m in last_stage.modules()
+                      if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)}
+    assert dilations_seen == {dilations[2]}
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+def test_with_cp_matches_plain_forward_backward(name):
+    plain = build(name, out_indices=every_index(name))
+    plain.init_weights()
+    ckpt = build(name, out_indices=every_index(name), with_cp=True)
+    ckpt.load_state_dict(plain.state_dict())
+    plain.train(), ckpt.train()
+    x = torch.rand(2, 3, 64, 64)
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    outs1, outs2 = plain(x1), ckpt(x2)
+    sum(o.square().mean() for o in outs1).backward()
+    sum(o.square().mean() for o in outs2).backward()
+    for o1, o2 in zip(outs1, outs2):
+        torch.testing.assert_close(o1, o2, rtol=0, atol=0)
+    torch.testing.assert_close(x1.grad, x2.grad, rtol=1e-6, atol=1e-7)
+    grads2 = dict(ckpt.named_parameters())
+    for key, p1 in plain.named_parameters():
+        torch.testing.assert_close(p1.grad, grads2[key].grad, rtol=1e-5, atol=1e-7)
+    # recomputation must not update BN running statistics a second time
+    for key, b1 in plain.state_dict().items():
+        torch.testing.assert_close(b1, ckpt.state_dict()[key], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+def test_frozen_stages_fix_parameters_and_statistics(name):
+    model = build(name, frozen_stages=2)
+    model.init_weights()
+    model.train()
+    frozen = [model.conv1, model.layers[0], model.layers[1]]
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model(torch.rand(2, 3, 64, 64))
+    for module in frozen:
+        assert not module.training
+        assert all(not p.requires_grad for p in module.parameters())
+    assert all(p.requires_grad for p in model.layers[2].parameters())
+    assert model.layers[2].training
+    after = model.state_dict()
+    for key in before:
+        if key.startswith(('conv1.', 'layers.0.', 'layers.1.')):
+            assert torch.equal(before[key], after[key]), key
+    # the trainable stage did update its statistics
+    key = next(k for k in before
+               if k.startswith('layers.2.') and k.endswith('running_mean'))
+    assert not torch.equal(before[key], after[key])
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+def test_frozen_stem_keeps_bn_statistics(name):
+    model = build(name, frozen_stages=0)
+    model.init_weights()
+    model.train()
+    mean = model.conv1.bn.running_mean.clone()
+    model(torch.rand(2, 3, 32, 32))
+    assert torch.equal(model.conv1.bn.running_mean, mean)
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('norm', ['BN', 'SyncBN'])
+def test_norm_eval(name, norm):
+    model = build(name, norm_cfg=dict(type=norm), norm_eval=True)
+    model.train()
+    norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    assert norms and not any(m.training for m in norms)
+    assert model.training
+    model = build(name, norm_cfg=dict(type=norm), norm_eval=False).train()
+    assert all(m.training for m in model.modules() if isinstance(m, _BatchNorm))
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('as_list', [False, True])
+def test_pretrained_init_is_not_overwritten(name, as_list, tmp_path):
+    source = build(name, out_indices=every_index(name))
+    for p in source.parameters():
+        torch.nn.init.uniform_(p, 2.0, 3.0)  # far from any default init
+    path = tmp_path / 'pretrained.pth'
+    torch.save({'state_dict': {f'backbone.{k}': v
+                               for k, v in source.state_dict().items()}}, path)
+    pretrained = dict(type='Pretrained', checkpoint=str(path), prefix='backbone.')
+    init_cfg = [dict(type='Kaiming', layer='Conv2d'), pretrained] if as_list \
+        else pretrained
+    model = build(name, out_indices=every_index(name), init_cfg=init_cfg)
+    model.init_weights()
+    for key, value in source.state_dict().items():
+        assert torch.equal(model.state_dict()[key], value), key
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+def test_default_init_is_the_papers(name):
+    model = build(name)
+    model.init_weights()
+    assert model.conv1.conv.weight.std().item() == pytest.approx(0.01, rel=0.2)
+    bn = model.conv1.bn
+    assert torch.all(bn.weight == 1) and torch.allclose(bn.bias, torch.full_like(
+        bn.bias, 1e-4))
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('kwargs,argument', [
+    (dict(out_indices=(5, )), 'out_indices'),
+    (dict(out_indices=(-2, )), 'out_indices'),
+    (dict(out_indices=()), 'out_indices'),
+    (dict(out_indices=(1, 1)), 'out_indices'),
+    (dict(frozen_stages=9), 'frozen_stages'),
+    (dict(frozen_stages=-2), 'frozen_stages'),
+    (dict(dilations=(1, 2, 1)), r'dilations\[1\]=2 needs strides\[1\]=1'),
+    (dict(strides=(2, 3, 2)), 'strides'),
+    (dict(strides=(2, 2)), 'strides'),
+    (dict(dilations=(1, 0, 1)), 'dilations'),
+    (dict(widen_factor=0.75), r'widen_factor must be one of \('),
+])
+def test_bad_arguments_name_the_argument(name, kwargs, argument):
+    with pytest.raises(ValueError, match=argument):
+        build(name, **kwargs)

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Create or reuse the project's virtual environment at .venv/ and install the pinned
+# stack into it (requirements/*.txt). Safe to run again: when nothing it depends on has
+# changed it returns in about a second without touching the environment.
+#
+#   bash tools/setup_env.sh            # set up .venv/ (what the README's commands do)
+#   SB_PYTHON=/path/to/python bash tools/setup_env.sh
+#                                      # install into an existing environment instead,
+#                                      # keeping the torch already there (e.g. CUDA torch)
+#
+# The compiled mmcv wheel is cached under $SB_CACHE_DIR (default
+# ~/.cache/shufflenet_backbones) in a folder named after the Python, torch and CUDA it
+# was built against, so a rebuild happens only when one of those changes.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+
+die() {
+    echo "setup_env: ERROR: $1" >&2
+    [ $# -gt 1 ] && echo "setup_env: what to do: $2" >&2
+    exit 1
+}
+say() { echo "setup_env: $*"; }
+
+MMCV_VERSION="$(grep -E '^mmcv==' requirements/mmcv.txt | cut -d= -f3)"
+CACHE_DIR="${SB_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/shufflenet_backbones}"
+
+# --isolated: ignore the machine's pip configuration (it may point at a local
+# torch+cpu wheel that torchvision cannot load); the package index is the source.
+pip_install() { "$PY" -m pip install --isolated --disable-pip-version-check "$@"; }
+
+if [ -n "${SB_PYTHON:-}" ]; then
+    PY="$SB_PYTHON"
+    OWN_ENV=0
+else
+    PY="$REPO_ROOT/.venv/bin/python"
+    OWN_ENV=1
+fi
+
+# Everything that decides what gets installed; a change to any of it re-runs the setup.
+FINGERPRINT="$(cat requirements/*.txt tools/setup_env.sh setup.cfg setup.py | sha256sum | cut -d' ' -f1)"
+STAMP_DIR="$("${PY}" -c 'import sys; print(sys.prefix)' 2>/dev/null || true)"
+STAMP="${STAMP_DIR:-/nonexistent}/.shufflenet_backbones_setup"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$FINGERPRINT" ]; then
+    say "environment up to date ($STAMP_DIR)"
+    exit 0
+fi
+
+# ---------------------------------------------------------------- preconditions
+command -v python3 >/dev/null || die "python3 not found" "install Python 3.8-3.11 with venv and headers (Debian: apt-get install python3 python3-venv python3-dev)"
+CXX_BIN="$(command -v c++ || command -v g++ || true)"
+[ -n "$CXX_BIN" ] || die "no C++ compiler found (mmcv's ops are compiled from source)" "install one, e.g. 'apt-get install g++'"
+
+if [ "$OWN_ENV" = 1 ] && [ ! -x "$PY" ]; then
+    say "creating virtual environment .venv/"
+    python3 -m venv .venv || die "could not create .venv/" "install the venv module (Debian: apt-get install python3-venv)"
+fi
+"$PY" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    || die "Python headers (Python.h) not found for $PY" "install them (Debian: apt-get install python3-dev)"
+
+# ---------------------------------------------------------------- torch
+if [ "$OWN_ENV" = 0 ] && "$PY" -c 'import torch, torchvision' 2>/dev/null; then
+    say "keeping the torch already installed: $("$PY" -c 'import torch; print(torch.__version__)')"
+else
+    say "installing torch + torchvision (regular builds from the package index)"
+    pip_install -r requirements/torch.txt || die "installing torch failed" "check that the package index is reachable; see README 'Installation'"
+fi
+"$PY" -c 'import torchvision, torchvision.ops; torchvision.ops.nms' 2>/dev/null \
+    || die "torchvision does not load with this torch (e.g. a +cpu torch with a regular torchvision)" \
+           "reinstall both together: $PY -m pip install --isolated --force-reinstall -r requirements/torch.txt"
+
+# ---------------------------------------------------------------- mmcv with ops
+pip_install -r requirements/build.txt || die "installing the build tools failed" "check that the package index is reachable"
+BUILD_KEY="$("$PY" - <<'EOF'
+import sys, torch
+cuda = torch.version.cuda if (torch.cuda.is_available() and torch.version.cuda) else 'cpu'
+print(f'py{sys.version_info[0]}{sys.version_info[1]}-torch{torch.__version__}-{"cu" + cuda if cuda != "cpu" else "cpu"}')
+EOF
+)"
+WHEEL_DIR="$CACHE_DIR/mmcv-$MMCV_VERSION/$BUILD_KEY"
+if ! "$PY" -c "import mmcv, mmcv._ext; assert mmcv.__version__ == '$MMCV_VERSION'" 2>/dev/null; then
+    WHEEL="$(ls "$WHEEL_DIR"/mmcv-*.whl 2>/dev/null | head -n1 || true)"
+    if [ -z "$WHEEL" ]; then
+        say "building mmcv $MMCV_VERSION with its ops for $BUILD_KEY (takes about 7 minutes on 2 cores)"
+        mkdir -p "$WHEEL_DIR.partial"
+        # --no-build-isolation: build against the torch installed here (an isolated build
+        # would silently skip the ops); --no-cache-dir: pip's own cache ignores torch.
+        # FORCE_CUDA follows the machine: CUDA ops only where a GPU is visible.
+        MAX_JOBS="${MAX_JOBS:-2}" "$PY" -m pip wheel --isolated --no-build-isolation --no-cache-dir --no-deps \
+            -w "$WHEEL_DIR.partial" "mmcv==$MMCV_VERSION" \
+            || die "building mmcv $MMCV_VERSION failed (see the compiler output above)" \
+                   "check the C++ compiler ($CXX_BIN) and that torch imports; then run this script again"
+        rm -rf "$WHEEL_DIR" && mv "$WHEEL_DIR.partial" "$WHEEL_DIR"
+        WHEEL="$(ls "$WHEEL_DIR"/mmcv-*.whl | head -n1)"
+    else
+        say "reusing cached mmcv wheel $WHEEL"
+    fi
+    # Replace any mmcv without ops, then add its declared dependencies (addict, yapf,
+    # opencv, ...); mmcv does not declare torch.
+    pip_install --force-reinstall --no-deps "$WHEEL" && pip_install "$WHEEL"
+fi
+"$PY" -c 'import mmcv._ext' 2>/dev/null \
+    || die "mmcv was installed without its compiled ops (no mmcv._ext)" \
+           "delete $WHEEL_DIR and run this script again; the build must use --no-build-isolation"
+
+# ---------------------------------------------------------------- OpenMMLab + project
+say "installing mmengine, mmdet, mmsegmentation, mmpretrain, pycocotools and test tools"
+pip_install -r requirements/runtime.txt -r requirements/tests.txt \
+    || die "installing the OpenMMLab packages failed" "check that the package index is reachable"
+pip_install --no-deps --no-build-isolation -e . || die "installing shufflenet_backbones in editable mode failed"
+"$PY" -c 'import torch, torchvision, mmcv.ops, mmdet, mmseg, mmpretrain.models, shufflenet_backbones' \
+    || die "the installed stack does not import (see the traceback above)" "delete .venv/ and run this script again"
+
+echo "$FINGERPRINT" > "$("$PY" -c 'import sys; print(sys.prefix)')/.shufflenet_backbones_setup"
+say "environment ready: $("$PY" -c 'import torch, mmcv, mmdet, mmseg, mmpretrain; print(f"torch {torch.__version__}, mmcv {mmcv.__version__}, mmdet {mmdet.__version__}, mmseg {mmseg.__version__}, mmpretrain {mmpretrain.__version__}")')"
