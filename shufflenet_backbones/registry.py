@@ -24,8 +24,8 @@ MODELS = Registry('model', parent=MMENGINE_MODELS, scope='shufflenet_backbones',
 DOWNSTREAM_SCOPES = ('mmdet', 'mmseg')
 
 
-def _downstream_registries():
-    for scope in DOWNSTREAM_SCOPES:
+def _downstream_registries(scopes):
+    for scope in scopes:
         try:
             yield importlib.import_module(f'{scope}.registry').MODELS
         except ImportError:  # that library is not installed: nothing to register
@@ -35,6 +35,14 @@ def _downstream_registries():
 def register_model(cls: Type) -> Type:
     """Register ``cls`` in our registry and under its bare name in mmdet / mmseg."""
     MODELS.register_module(module=cls)
-    for registry in _downstream_registries():
+    for registry in _downstream_registries(DOWNSTREAM_SCOPES):
+        registry.register_module(module=cls)
+    return cls
+
+
+def register_detection_model(cls: Type) -> Type:
+    """Register ``cls`` in our registry and under its bare name in mmdet only."""
+    MODELS.register_module(module=cls)
+    for registry in _downstream_registries(('mmdet', )):
         registry.register_module(module=cls)
     return cls

@@ -1,0 +1,3 @@
+from .select_rpn_head import SelectRPNHead
+
+__all__ = ['SelectRPNHead']
