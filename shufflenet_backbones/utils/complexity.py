@@ -47,12 +47,12 @@ def count_multiply_adds(model: nn.Module, input_shape: Sequence[int]) -> int:
 def classifier_multiply_adds(backbone: nn.Module, num_classes: int = 1000,
                              image_size: int = 224) -> int:
     """Paper-style FLOPs of ``backbone`` + global pooling + a ``num_classes`` FC
-    fed by the deepest feature map (as in the papers' tables)."""
-    fc = backbone.all_features[-1].channels * num_classes
+    fed by the deepest output of the backbone (as in the papers' tables)."""
+    fc = backbone.feature_info[-1].channels * num_classes
     return count_multiply_adds(backbone, (1, 3, image_size, image_size)) + fc
 
 
 def classifier_params(backbone: nn.Module, num_classes: int = 1000) -> int:
     """Parameters of ``backbone`` plus a ``num_classes`` FC with bias."""
-    fc = (backbone.all_features[-1].channels + 1) * num_classes
+    fc = (backbone.feature_info[-1].channels + 1) * num_classes
     return sum(p.numel() for p in backbone.parameters()) + fc

@@ -26,7 +26,9 @@ class BaseShuffleNet(BaseModule):
 
     Output indices: -1 the stem (stride 4), 0-2 stages 2-4, 3 conv5 (V2 only).
     Indices 0 and up mean what they mean in mmpretrain. ``frozen_stages = k >= 0``
-    freezes the stem and the first k entries of ``self.layers``.
+    freezes the stem and the first k entries of ``self.layers``. Layers deeper than
+    the deepest selected output are not kept (a checkpoint's weights for them are
+    reported as unexpected keys and ignored).
 
     Subclasses call :meth:`_build_stem`, fill ``self.layers`` and call
     :meth:`_finish_init` with the stage names and widths.
@@ -107,6 +109,9 @@ class BaseShuffleNet(BaseModule):
                              f'{list(range(-1, len(self.layers) + 1))} (-1: none, '
                              f'0: stem, k: stem and the first k stages), got '
                              f'{self.frozen_stages}')
+        # Layers deeper than the deepest output are dropped: they would cost compute
+        # and leave parameters without gradients (which DDP rejects).
+        del self.layers[max(self.out_indices) + 1:]
         # Outputs come in depth order whatever the order of out_indices.
         self.feature_info: List[FeatureInfo] = [
             f for f in self.all_features if f.index in self.out_indices
@@ -118,7 +123,7 @@ class BaseShuffleNet(BaseModule):
 
     def _freeze_stages(self) -> None:
         frozen = ([self.conv1] if self.frozen_stages >= 0 else []) + list(
-            self.layers[:max(self.frozen_stages, 0)])
+            self.layers[:max(self.frozen_stages, 0)])  # those that were kept
         for module in frozen:
             module.eval()  # also keeps BN running statistics fixed
             for param in module.parameters():

@@ -182,3 +182,13 @@ def test_default_init_is_the_papers(name):
 def test_bad_arguments_name_the_argument(name, kwargs, argument):
     with pytest.raises(ValueError, match=argument):
         build(name, **kwargs)
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+def test_no_layer_beyond_the_deepest_output(name):
+    model = build(name, out_indices=(-1, 0))
+    assert len(model.layers) == 1
+    sum(o.sum() for o in model(torch.rand(1, 3, 64, 64))).backward()
+    # every parameter takes part: DDP needs no find_unused_parameters
+    assert all(p.grad is not None for p in model.parameters())
+    assert len(build(name, out_indices=(-1, )).layers) == 0

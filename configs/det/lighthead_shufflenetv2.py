@@ -1,0 +1,9 @@
+# Light-Head R-CNN, ShuffleNetV2 1x (~140 MFLOPs level of the V2 paper, Table 7),
+# COCO 2017: train on train2017 (= trainval35k), test on val2017 (= minival).
+_base_ = [
+    '../_base_/models/lighthead_rcnn_shufflenetv2.py',
+    'mmdet::_base_/datasets/coco_detection.py',
+    '../_base_/schedules/lighthead_sgd_1x.py', 'mmdet::_base_/default_runtime.py'
+]
+# the 16 images per iteration of the protocol: 8 GPUs x 2
+train_dataloader = dict(batch_size=2)

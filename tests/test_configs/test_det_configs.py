@@ -1,0 +1,50 @@
+"""Every detection config builds, takes one training step and predicts."""
+from pathlib import Path
+
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmdet.testing import demo_mm_inputs
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import DefaultScope
+
+import shufflenet_backbones  # noqa: F401
+
+CONFIG_DIR = Path(__file__).parents[2] / 'configs'
+DET_CONFIGS = sorted(CONFIG_DIR.glob('det/*.py'))
+
+
+def test_every_det_config_is_collected():
+    assert len(DET_CONFIGS) >= 12
+
+
+@pytest.mark.parametrize('path', DET_CONFIGS, ids=lambda p: p.name)
+def test_config_trains_one_step_and_predicts(path):
+    cfg = Config.fromfile(path)
+    cfg.model.backbone.init_cfg = None  # no ImageNet weights on this machine
+    num_classes = cfg.model.roi_head.bbox_head.num_classes
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+        optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    packed = demo_mm_inputs(2, [[3, 96, 128], [3, 128, 96]], num_items=[2, 1],
+                            num_classes=num_classes)
+    model.train()
+    data = model.data_preprocessor(packed, training=True)
+    losses = model(**data, mode='loss')
+    loss, log_vars = model.parse_losses(losses)
+    assert torch.isfinite(loss)
+    assert {'loss_rpn_cls', 'loss_cls', 'loss_bbox'} <= set(log_vars)
+    optim_wrapper.update_params(loss)
+
+    model.eval()
+    with torch.no_grad():
+        data = model.data_preprocessor(packed, training=False)
+        results = model(**data, mode='predict')
+    assert len(results) == 2
+    for result in results:
+        boxes = result.pred_instances.bboxes
+        assert boxes.ndim == 2 and boxes.shape[1] == 4
+        assert all(0 <= label < num_classes
+                   for label in result.pred_instances.labels.tolist())

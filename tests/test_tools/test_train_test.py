@@ -1,0 +1,367 @@
+"""End-to-end runs of tools/train.py, tools/test.py and tools/dist_train.sh.
+
+A tiny RetinaNet (ShuffleNetV2 0.5x, 16-channel FPN) on four synthetic 64x64 images
+with a COCO json, all written by the tests: each tool runs as a subprocess, as a user
+runs it. About a minute on 2 CPU cores.
+"""
+import importlib.util
+import json
+import os
+import os.path as osp
+import pickle
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TRAIN = osp.join(ROOT, 'tools', 'train.py')
+TEST = osp.join(ROOT, 'tools', 'test.py')
+DIST_TRAIN = osp.join(ROOT, 'tools', 'dist_train.sh')
+DIST_TEST = osp.join(ROOT, 'tools', 'dist_test.sh')
+
+# ---------------------------------------------------------------------------------
+# synthetic data and config
+
+
+def write_coco(root: str, num_images: int = 4, size: int = 64) -> None:
+    """Dark images with one or two bright rectangles each, and their COCO json."""
+    import cv2
+    os.makedirs(osp.join(root, 'images'), exist_ok=True)
+    rng = np.random.default_rng(0)
+    images, annotations = [], []
+    for i in range(num_images):
+        img = np.full((size, size, 3), 20, np.uint8)
+        for _ in range(1 + i % 2):
+            x, y = (int(v) for v in rng.integers(0, size // 2, 2))
+            w, h = (int(v) for v in rng.integers(12, size // 2, 2))
+            img[y:y + h, x:x + w] = 230
+            annotations.append(dict(
+                id=len(annotations) + 1, image_id=i + 1, category_id=1,
+                bbox=[x, y, w, h], area=w * h, iscrowd=0))
+        name = f'{i:03d}.png'
+        cv2.imwrite(osp.join(root, 'images', name), img)
+        images.append(dict(id=i + 1, file_name=name, width=size, height=size))
+    with open(osp.join(root, 'annotations.json'), 'w') as f:
+        json.dump(dict(images=images, annotations=annotations,
+                       categories=[dict(id=1, name='box')]), f)
+
+
+def tiny_config(data_root: str) -> dict:
+    dataset = dict(
+        type='CocoDataset', data_root=data_root, ann_file='annotations.json',
+        data_prefix=dict(img='images/'), metainfo=dict(classes=('box', )))
+    train_pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations', with_bbox=True),
+        dict(type='Resize', scale=(64, 64), keep_ratio=True),
+        dict(type='PackDetInputs'),
+    ]
+    test_pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='Resize', scale=(64, 64), keep_ratio=True),
+        dict(type='LoadAnnotations', with_bbox=True),
+        dict(type='PackDetInputs',
+             meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                        'scale_factor')),
+    ]
+    evaluator = dict(type='CocoMetric', ann_file=osp.join(data_root,
+                                                          'annotations.json'),
+                     metric='bbox')
+
+    def loader(pipeline, train):
+        return dict(
+            batch_size=2 if train else 1, num_workers=0, persistent_workers=False,
+            sampler=dict(type='InfiniteSampler' if train else 'DefaultSampler',
+                         shuffle=train),
+            dataset=dict(dataset, pipeline=pipeline, test_mode=not train,
+                         filter_cfg=dict(filter_empty_gt=train, min_size=0)))
+
+    return dict(
+        default_scope='mmdet',
+        model=dict(
+            type='RetinaNet',
+            data_preprocessor=dict(
+                type='DetDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_size_divisor=32),
+            backbone=dict(type='ShuffleNetV2', widen_factor=0.5, out_indices=(1, 2)),
+            neck=dict(type='FPN', in_channels=[96, 192], out_channels=16,
+                      start_level=0, add_extra_convs='on_output', num_outs=3),
+            bbox_head=dict(
+                type='RetinaHead', num_classes=1, in_channels=16, stacked_convs=1,
+                feat_channels=16,
+                anchor_generator=dict(type='AnchorGenerator', octave_base_scale=4,
+                                      scales_per_octave=1, ratios=[1.0],
+                                      strides=[16, 32, 64]),
+                bbox_coder=dict(type='DeltaXYWHBBoxCoder',
+                                target_means=[0., 0., 0., 0.],
+                                target_stds=[1., 1., 1., 1.]),
+                loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0,
+                              alpha=0.25, loss_weight=1.0),
+                loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
+            train_cfg=dict(
+                assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5,
+                              neg_iou_thr=0.4, min_pos_iou=0, ignore_iof_thr=-1),
+                sampler=dict(type='PseudoSampler'), allowed_border=-1,
+                pos_weight=-1, debug=False),
+            test_cfg=dict(nms_pre=100, min_bbox_size=0, score_thr=0.0,
+                          nms=dict(type='nms', iou_threshold=0.5),
+                          max_per_img=10)),
+        train_dataloader=loader(train_pipeline, True),
+        val_dataloader=loader(test_pipeline, False),
+        test_dataloader=loader(test_pipeline, False),
+        val_evaluator=evaluator,
+        test_evaluator=evaluator,
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=2, val_interval=2),
+        val_cfg=dict(type='ValLoop'),
+        test_cfg=dict(type='TestLoop'),
+        optim_wrapper=dict(type='OptimWrapper',
+                           optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
+        default_hooks=dict(
+            timer=dict(type='IterTimerHook'),
+            logger=dict(type='LoggerHook', interval=1),
+            param_scheduler=dict(type='ParamSchedulerHook'),
+            checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False),
+            sampler_seed=dict(type='DistSamplerSeedHook'),
+            visualization=dict(type='DetVisualizationHook')),
+        # 'nccl' on purpose: the tools must switch to gloo on a CPU-only machine
+        env_cfg=dict(cudnn_benchmark=False,
+                     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+                     dist_cfg=dict(backend='nccl')),
+        visualizer=dict(type='DetLocalVisualizer',
+                        vis_backends=[dict(type='LocalVisBackend')],
+                        name='visualizer'),
+        log_processor=dict(type='LogProcessor', window_size=1, by_epoch=False),
+        log_level='INFO',
+        randomness=dict(seed=0),
+    )
+
+
+@pytest.fixture(scope='module')
+def workspace(tmp_path_factory):
+    """Data, config and one finished 2-iteration training run, shared by the tests
+    (training is the expensive part)."""
+    tmp = tmp_path_factory.mktemp('tools')
+    data_root = str(tmp / 'data')
+    write_coco(data_root)
+    config = str(tmp / 'tiny_retinanet.py')
+    Config(tiny_config(data_root)).dump(config)
+    work_dir = str(tmp / 'work')
+    result = run_tool(TRAIN, config, '--work-dir', work_dir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return dict(tmp=tmp, config=config, work_dir=work_dir, data_root=data_root,
+                train_log=result.stdout + result.stderr)
+
+
+def tool_env() -> dict:
+    env = dict(os.environ)
+    env['PYTHONPATH'] = ROOT + os.pathsep + env.get('PYTHONPATH', '')
+    env['OMP_NUM_THREADS'] = '1'  # 2 shared cores: no thread oversubscription
+    env.pop('LOCAL_RANK', None)
+    return env
+
+
+def run_tool(*args, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=cwd or ROOT, env=tool_env(),
+                          capture_output=True, text=True, timeout=300)
+
+
+# ---------------------------------------------------------------------------------
+# tools/train.py
+
+
+def test_train_writes_checkpoints(workspace):
+    work_dir = workspace['work_dir']
+    for name in ('iter_1.pth', 'iter_2.pth', 'last_checkpoint'):
+        assert osp.isfile(osp.join(work_dir, name)), name
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        assert f.read().strip().endswith('iter_2.pth')
+    # validation ran at iteration 2 with the COCO metric
+    assert 'coco/bbox_mAP' in workspace['train_log']
+
+
+def test_train_resume_auto(workspace, tmp_path):
+    # resume a copy, so the other tests keep the 2-iteration work dir
+    import shutil
+    work_dir = str(tmp_path / 'work')
+    shutil.copytree(workspace['work_dir'], work_dir)
+    with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work_dir, 'iter_2.pth'))
+    result = run_tool(TRAIN, workspace['config'], '--work-dir', work_dir,
+                      '--resume', '--cfg-options', 'train_cfg.max_iters=3')
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    assert 'resumed epoch: 0, iter: 2' in log
+    assert osp.isfile(osp.join(work_dir, 'iter_3.pth'))
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        assert f.read().strip().endswith('iter_3.pth')
+    ckpt = torch.load(osp.join(work_dir, 'iter_3.pth'), map_location='cpu',
+                      weights_only=False)
+    assert ckpt['meta']['iter'] == 3
+
+
+def test_train_missing_data_root(workspace, tmp_path):
+    missing = str(tmp_path / 'no_such_data')
+    result = run_tool(TRAIN, workspace['config'], '--work-dir',
+                      str(tmp_path / 'work'), '--cfg-options',
+                      f'train_dataloader.dataset.data_root={missing}')
+    assert result.returncode == 1
+    assert missing in result.stderr
+    assert 'Traceback' not in result.stderr
+    assert not osp.exists(tmp_path / 'work')  # failed before building anything
+
+
+# ---------------------------------------------------------------------------------
+# the checks, in-process (fast; the subprocess runs above cover the wiring)
+
+
+def load_tool(path: str, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def train_tool():
+    return load_tool(TRAIN, 'shufflenet_tools_train')
+
+
+def test_missing_pretrained_names_path_and_converter(workspace, train_tool):
+    cfg = Config.fromfile(workspace['config'])
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', prefix='backbone.',
+                                       checkpoint='/no/such/shufflenetv2.pth')
+    with pytest.raises(train_tool.CLIError) as err:
+        train_tool.check_pretrained(cfg)
+    msg = str(err.value)
+    assert 'model.backbone.init_cfg' in msg and '/no/such/shufflenetv2.pth' in msg
+    assert 'torchvision2shufflenet.py' in msg
+    # URLs / open-mmlab:// names are mmengine's to download
+    cfg.model.backbone.init_cfg.checkpoint = 'https://example.com/x.pth'
+    train_tool.check_pretrained(cfg)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
+def test_amp_on_cpu_is_a_clear_error(workspace, train_tool):
+    cfg = Config.fromfile(workspace['config'])
+    with pytest.raises(train_tool.CLIError, match='--amp needs a GPU'):
+        train_tool.enable_amp(cfg)
+
+
+def test_cpu_distributed_uses_gloo(workspace, train_tool, monkeypatch):
+    cfg = Config.fromfile(workspace['config'])
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    started = []  # record the process group instead of starting one
+    monkeypatch.setattr(torch.distributed, 'init_process_group',
+                        lambda **kwargs: started.append(kwargs))
+    train_tool.setup_cpu_distributed(cfg, 'pytorch')
+    assert [kw['backend'] for kw in started] == ['gloo']
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+    assert cfg.model_wrapper_cfg.device_ids is None
+    with pytest.raises(train_tool.CLIError, match='--launcher pytorch'):
+        train_tool.setup_cpu_distributed(cfg, 'slurm')
+
+
+# ---------------------------------------------------------------------------------
+# tools/test.py
+
+
+def test_test_dumps_results_and_draws(workspace, tmp_path):
+    out = str(tmp_path / 'results.pkl')
+    show_dir = str(tmp_path / 'show')
+    result = run_tool(TEST, workspace['config'],
+                      osp.join(workspace['work_dir'], 'iter_2.pth'), '--work-dir',
+                      str(tmp_path / 'work'), '--out', out, '--show-dir', show_dir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(out, 'rb') as f:
+        results = pickle.load(f)
+    assert len(results) == 4 and 'pred_instances' in results[0]
+    assert len(os.listdir(show_dir)) == 4
+    assert 'coco/bbox_mAP' in result.stdout + result.stderr
+
+
+def test_test_missing_checkpoint(workspace, tmp_path):
+    missing = str(tmp_path / 'nope.pth')
+    result = run_tool(TEST, workspace['config'], missing)
+    assert result.returncode == 1
+    assert f'checkpoint not found: {missing}' in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_test_checkpoint_of_another_architecture(workspace, tmp_path):
+    # the same detector with a 1.0x backbone: same key names, other shapes, and the
+    # FPN lateral convs of another width
+    result = run_tool(TEST, workspace['config'],
+                      osp.join(workspace['work_dir'], 'iter_2.pth'), '--work-dir',
+                      str(tmp_path / 'work'), '--cfg-options',
+                      'model.backbone.widen_factor=1.0',
+                      'model.neck.in_channels=[232,464]')
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert 'does not fit the model' in result.stderr
+    assert 'another shape' in result.stderr and 'backbone.' in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_compare_state_dicts_names_missing_and_unexpected():
+    module = load_tool(TEST, 'shufflenet_tools_test')
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.BatchNorm2d(4))
+    ckpt = {k: v for k, v in model.state_dict().items() if k != '0.bias'}
+    del ckpt['1.num_batches_tracked']  # not required
+    ckpt['head.fc.weight'] = torch.zeros(2, 2)
+    ckpt['0.weight'] = torch.zeros(8, 3, 1, 1)
+    missing, unexpected, mismatched = module.compare_state_dicts(
+        model.state_dict(), ckpt)
+    assert missing == ['0.bias']
+    assert unexpected == ['head.fc.weight']
+    assert mismatched == ['0.weight (8, 3, 1, 1) vs (4, 3, 1, 1)']
+
+
+# ---------------------------------------------------------------------------------
+# tools/dist_train.sh, tools/dist_test.sh: 2 processes (gloo on CPU)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def run_dist(*args) -> subprocess.CompletedProcess:
+    env = tool_env()
+    env.update(PYTHON=sys.executable, PORT=str(free_port()))
+    return subprocess.run(['bash', *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+two_processes = pytest.mark.skipif(
+    torch.cuda.is_available() and torch.cuda.device_count() < 2,
+    reason='2 processes need 2 GPUs (or none: gloo on CPU)')
+
+
+@two_processes
+def test_dist_train_two_processes(workspace, tmp_path):
+    work_dir = str(tmp_path / 'work')
+    # no find_unused_parameters: the backbone keeps no layer beyond its outputs
+    result = run_dist(DIST_TRAIN, workspace['config'], '2', '--work-dir', work_dir,
+                      '--cfg-options', 'train_dataloader.batch_size=1')
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
+    log = result.stdout + result.stderr
+    assert 'coco/bbox_mAP' in log  # distributed validation gathered the results
+    if not torch.cuda.is_available():
+        assert 'gloo' in log
+
+
+@two_processes
+def test_dist_test_two_processes(workspace, tmp_path):
+    out = str(tmp_path / 'results.pkl')
+    result = run_dist(DIST_TEST, workspace['config'],
+                      osp.join(workspace['work_dir'], 'iter_2.pth'), '2',
+                      '--work-dir', str(tmp_path / 'work'), '--out', out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(out, 'rb') as f:
+        assert len(pickle.load(f)) == 4  # both processes' results, gathered

@@ -1,0 +1,207 @@
+"""Test (and evaluate) a detector checkpoint (mmdet 3.x style).
+
+    python tools/test.py CONFIG CHECKPOINT [--out results.pkl] [--show-dir DIR]
+                                           [--work-dir DIR] [--cfg-options k=v ...]
+
+Multi-process (GPUs, or CPU processes with gloo):
+``bash tools/dist_test.sh CONFIG CHECKPOINT N``.
+
+mmengine only warns when a checkpoint does not fit the model and then tests a
+half-initialised network; here the checkpoint's keys and shapes are compared with the
+model first, and a checkpoint of another architecture is an error naming a few keys.
+"""
+import argparse
+import importlib.util
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.model import is_model_wrapper
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint
+
+from mmdet.evaluation import DumpDetResults
+
+# Registers our modules in mmdet's registry and installs the checkpoint loader that
+# lets mmengine read its own checkpoints under torch >= 2.6 (weights_only).
+import shufflenet_backbones  # noqa: F401,E402
+
+_EXAMPLES = 3  # keys shown per kind of mismatch
+
+
+def _load_train_tool():
+    """tools/train.py as a module: the config set-up and the input checks are
+    shared with it (loaded by path, since tools/ is not a package)."""
+    path = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
+    spec = importlib.util.spec_from_file_location('shufflenet_tools_train', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_train = _load_train_tool()
+CLIError = _train.CLIError
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a detector.')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file (.pth) to test')
+    parser.add_argument(
+        '--work-dir',
+        help='where the metrics log goes (default: the config\'s work_dir, else '
+        './work_dirs/<config name>)')
+    parser.add_argument(
+        '--out',
+        help='also dump the raw predictions to this pickle file (.pkl / .pickle) '
+        'for offline evaluation')
+    parser.add_argument(
+        '--show-dir',
+        help='save images with predictions drawn here (a relative path is under '
+        '<work_dir>/<timestamp>/); the config needs default_hooks.visualization')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, xxx=yyy, e.g. '
+        'test_dataloader.batch_size=4 or key="[a,b]" for lists (quote it, no '
+        'spaces)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher (pytorch: run under torchrun, see tools/dist_test.sh)')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank.
+    parser.add_argument(
+        '--local_rank', '--local-rank', type=int, default=0,
+        help='set by the launcher; do not pass it yourself')
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def load_state_dict(path: str) -> dict:
+    """The checkpoint's state dict, keys as mmengine's ``load_checkpoint`` sees them
+    (``module.`` of DDP-saved files stripped)."""
+    try:
+        checkpoint = _load_checkpoint(path, map_location='cpu')
+    except FileNotFoundError as err:
+        raise CLIError(f'checkpoint not found: {path}') from err
+    except Exception as err:  # corrupt / refused file: say which one, briefly
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise CLIError(f'cannot read checkpoint {path}: {reason}') from err
+    if not isinstance(checkpoint, dict):
+        raise CLIError(f'checkpoint {path} holds a {type(checkpoint).__name__}, not '
+                       'a state dict')
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    return {(k[len('module.'):] if k.startswith('module.') else k): v
+            for k, v in state_dict.items()}
+
+
+def compare_state_dicts(model_sd: dict, ckpt_sd: dict):
+    """``(missing, unexpected, mismatched)`` keys of the checkpoint w.r.t. the model.
+
+    ``num_batches_tracked`` is not required: BN does not use it in eval mode and
+    converted checkpoints (e.g. from torchvision) often lack it.
+    """
+    missing = [k for k in model_sd
+               if k not in ckpt_sd and not k.endswith('num_batches_tracked')]
+    unexpected = [k for k in ckpt_sd if k not in model_sd]
+    mismatched = [
+        f'{k} {tuple(ckpt_sd[k].shape)} vs {tuple(v.shape)}'
+        for k, v in model_sd.items()
+        if k in ckpt_sd and hasattr(ckpt_sd[k], 'shape')
+        and tuple(ckpt_sd[k].shape) != tuple(v.shape)
+    ]
+    return missing, unexpected, mismatched
+
+
+def check_checkpoint_fits(model: torch.nn.Module, path: str, config: str,
+                          logger=None) -> None:
+    """Raise :class:`CLIError` if the checkpoint lacks weights of the model or has
+    other shapes -- i.e. it was trained for another architecture / config."""
+    if is_model_wrapper(model):
+        model = model.module
+    missing, unexpected, mismatched = compare_state_dicts(
+        model.state_dict(), load_state_dict(path))
+    if missing or mismatched:
+        parts = []
+        if missing:
+            parts.append(f'{len(missing)} model weights missing (e.g. '
+                         f'{", ".join(missing[:_EXAMPLES])})')
+        if mismatched:
+            parts.append(f'{len(mismatched)} with another shape, checkpoint vs '
+                         f'model (e.g. {", ".join(mismatched[:_EXAMPLES])})')
+        if unexpected:
+            parts.append(f'{len(unexpected)} unexpected keys (e.g. '
+                         f'{", ".join(unexpected[:_EXAMPLES])})')
+        raise CLIError(f'checkpoint {path} does not fit the model of {config} -- '
+                       f'is it for another architecture? {"; ".join(parts)}')
+    if unexpected and logger is not None:
+        # extra weights (e.g. a head this config does not use) are harmless
+        logger.warning(f'checkpoint {path}: {len(unexpected)} keys not used by the '
+                       f'model, e.g. {unexpected[:_EXAMPLES]}')
+
+
+def build_cfg(args) -> Config:
+    if not osp.isfile(args.config):
+        raise CLIError(f'config file not found: {args.config}')
+    if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
+        raise CLIError(f'checkpoint not found: {args.checkpoint}')
+    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
+        raise CLIError(f'--out must be a .pkl or .pickle file, got {args.out}')
+
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    _train.set_work_dir(cfg, args.work_dir, args.config)
+    cfg.load_from = args.checkpoint
+
+    if args.show_dir:
+        hooks = cfg.get('default_hooks') or {}
+        if 'visualization' not in hooks:
+            raise CLIError('--show-dir needs default_hooks.visualization in the '
+                           "config, e.g. dict(type='DetVisualizationHook')")
+        hooks.visualization.draw = True
+        # DetVisualizationHook joins this onto <work_dir>/<timestamp>/ (an absolute
+        # path stays as it is)
+        hooks.visualization.test_out_dir = args.show_dir
+
+    # a test run must not fail because the training split is absent
+    _train.check_datasets(cfg, keep=['test_dataloader'])
+    _train.setup_cpu_distributed(cfg, args.launcher)
+    return cfg
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    try:
+        cfg = build_cfg(args)
+    except CLIError as err:
+        _train.fail('test.py', err)
+
+    # Runner.from_cfg always builds a plain Runner; RUNNERS.build honours a custom
+    # ``runner_type`` like mmdet's own tools/test.py.
+    if 'runner_type' in cfg:
+        runner = RUNNERS.build(cfg)
+    else:
+        runner = Runner.from_cfg(cfg)
+    try:
+        check_checkpoint_fits(runner.model, args.checkpoint, args.config,
+                              runner.logger)
+    except CLIError as err:
+        _train.fail('test.py', err)
+
+    if args.out is not None:
+        if osp.dirname(args.out):
+            os.makedirs(osp.dirname(args.out), exist_ok=True)
+        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
