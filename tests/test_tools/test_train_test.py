@@ -1,7 +1,7 @@
 """End-to-end runs of tools/train.py, tools/test.py and tools/dist_train.sh.
 
-A tiny RetinaNet (ShuffleNetV2 0.5x, 16-channel FPN) on four synthetic 64x64 images
-with a COCO json, all written by the tests: each tool runs as a subprocess, as a user
+A tiny RetinaNet (ShuffleNetV2 0.5x, 16-channel FPN) on four generated 64x64 shapes
+images (and four for validation), written by the tests: each tool runs as a subprocess, as a user
 runs it. About a minute on 2 CPU cores.
 """
 import importlib.util
@@ -9,6 +9,7 @@ import json
 import os
 import os.path as osp
 import pickle
+import re
 import socket
 import subprocess
 import sys
@@ -17,6 +18,8 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+
+from shufflenet_backbones.datasets import SHAPE_CLASSES, generate_shapes_coco
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN = osp.join(ROOT, 'tools', 'train.py')
@@ -28,33 +31,12 @@ DIST_TEST = osp.join(ROOT, 'tools', 'dist_test.sh')
 # synthetic data and config
 
 
-def write_coco(root: str, num_images: int = 4, size: int = 64) -> None:
-    """Dark images with one or two bright rectangles each, and their COCO json."""
-    import cv2
-    os.makedirs(osp.join(root, 'images'), exist_ok=True)
-    rng = np.random.default_rng(0)
-    images, annotations = [], []
-    for i in range(num_images):
-        img = np.full((size, size, 3), 20, np.uint8)
-        for _ in range(1 + i % 2):
-            x, y = (int(v) for v in rng.integers(0, size // 2, 2))
-            w, h = (int(v) for v in rng.integers(12, size // 2, 2))
-            img[y:y + h, x:x + w] = 230
-            annotations.append(dict(
-                id=len(annotations) + 1, image_id=i + 1, category_id=1,
-                bbox=[x, y, w, h], area=w * h, iscrowd=0))
-        name = f'{i:03d}.png'
-        cv2.imwrite(osp.join(root, 'images', name), img)
-        images.append(dict(id=i + 1, file_name=name, width=size, height=size))
-    with open(osp.join(root, 'annotations.json'), 'w') as f:
-        json.dump(dict(images=images, annotations=annotations,
-                       categories=[dict(id=1, name='box')]), f)
-
-
 def tiny_config(data_root: str) -> dict:
-    dataset = dict(
-        type='CocoDataset', data_root=data_root, ann_file='annotations.json',
-        data_prefix=dict(img='images/'), metainfo=dict(classes=('box', )))
+    def dataset(split):
+        return dict(type='CocoDataset', data_root=data_root,
+                    ann_file=f'annotations/instances_{split}.json',
+                    data_prefix=dict(img=f'{split}/'),
+                    metainfo=dict(classes=SHAPE_CLASSES))
     train_pipeline = [
         dict(type='LoadImageFromFile'),
         dict(type='LoadAnnotations', with_bbox=True),
@@ -69,16 +51,16 @@ def tiny_config(data_root: str) -> dict:
              meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                         'scale_factor')),
     ]
-    evaluator = dict(type='CocoMetric', ann_file=osp.join(data_root,
-                                                          'annotations.json'),
-                     metric='bbox')
+    evaluator = dict(type='CocoMetric', metric='bbox', ann_file=osp.join(
+        data_root, 'annotations', 'instances_val.json'))
 
     def loader(pipeline, train):
         return dict(
             batch_size=2 if train else 1, num_workers=0, persistent_workers=False,
             sampler=dict(type='InfiniteSampler' if train else 'DefaultSampler',
                          shuffle=train),
-            dataset=dict(dataset, pipeline=pipeline, test_mode=not train,
+            dataset=dict(dataset('train' if train else 'val'), pipeline=pipeline,
+                         test_mode=not train,
                          filter_cfg=dict(filter_empty_gt=train, min_size=0)))
 
     return dict(
@@ -92,7 +74,7 @@ def tiny_config(data_root: str) -> dict:
             neck=dict(type='FPN', in_channels=[96, 192], out_channels=16,
                       start_level=0, add_extra_convs='on_output', num_outs=3),
             bbox_head=dict(
-                type='RetinaHead', num_classes=1, in_channels=16, stacked_convs=1,
+                type='RetinaHead', num_classes=len(SHAPE_CLASSES), in_channels=16, stacked_convs=1,
                 feat_channels=16,
                 anchor_generator=dict(type='AnchorGenerator', octave_base_scale=4,
                                       scales_per_octave=1, ratios=[1.0],
@@ -147,7 +129,7 @@ def workspace(tmp_path_factory):
     (training is the expensive part)."""
     tmp = tmp_path_factory.mktemp('tools')
     data_root = str(tmp / 'data')
-    write_coco(data_root)
+    generate_shapes_coco(data_root, num_train=4, num_val=4, image_size=64)
     config = str(tmp / 'tiny_retinanet.py')
     Config(tiny_config(data_root)).dump(config)
     work_dir = str(tmp / 'work')
@@ -202,6 +184,47 @@ def test_train_resume_auto(workspace, tmp_path):
     ckpt = torch.load(osp.join(work_dir, 'iter_3.pth'), map_location='cpu',
                       weights_only=False)
     assert ckpt['meta']['iter'] == 3
+
+
+def test_killed_run_keeps_checkpoints_and_resumes(workspace, tmp_path):
+    """A run killed at a random moment (SIGKILL, no clean-up) leaves loadable
+    checkpoints and a ``last_checkpoint`` that ``--resume`` continues from."""
+    import time
+    work_dir = str(tmp_path / 'work')
+    last = osp.join(work_dir, 'last_checkpoint')
+    long_run = ('train_cfg.max_iters=1000', 'train_cfg.val_interval=1000')
+    proc = subprocess.Popen(
+        [sys.executable, TRAIN, workspace['config'], '--work-dir', work_dir,
+         '--cfg-options', *long_run], cwd=ROOT, env=tool_env(),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def last_saved_iter() -> int:
+        if not osp.isfile(last):
+            return 0
+        with open(last) as f:
+            match = re.search(r'iter_(\d+)\.pth', f.read())
+        return int(match[1]) if match else 0
+
+    try:  # kill it while it is training, some time after its third checkpoint
+        deadline = time.time() + 240
+        while last_saved_iter() < 3:
+            assert proc.poll() is None and time.time() < deadline
+            time.sleep(0.1)
+    finally:
+        proc.kill()
+        proc.wait()
+    with open(last) as f:
+        checkpoint = f.read().strip()
+    done = torch.load(checkpoint, map_location='cpu', weights_only=False)['meta']['iter']
+    for i in range(1, done + 1):  # every earlier checkpoint is intact
+        torch.load(osp.join(work_dir, f'iter_{i}.pth'), map_location='cpu',
+                   weights_only=False)
+    result = run_tool(TRAIN, workspace['config'], '--work-dir', work_dir, '--resume',
+                      '--cfg-options', f'train_cfg.max_iters={done + 1}',
+                      'train_cfg.val_interval=1000')
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f'resumed epoch: 0, iter: {done}' in result.stdout + result.stderr
+    assert osp.isfile(osp.join(work_dir, f'iter_{done + 1}.pth'))
 
 
 def test_train_missing_data_root(workspace, tmp_path):
