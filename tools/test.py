@@ -11,48 +11,28 @@ half-initialised network; here the checkpoint's keys and shapes are compared wit
 model first, and a checkpoint of another architecture is an error naming a few keys.
 """
 import argparse
-import importlib.util
 import os
 import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
+from mmdet.evaluation import DumpDetResults
+from mmengine.config import Config
 from mmengine.model import is_model_wrapper
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from mmdet.evaluation import DumpDetResults
-
-# Registers our modules in mmdet's registry and installs the checkpoint loader that
-# lets mmengine read its own checkpoints under torch >= 2.6 (weights_only).
-import shufflenet_backbones  # noqa: F401,E402
+# Importing the package registers our modules in mmdet's registry and installs the
+# checkpoint loader that lets mmengine read its own checkpoints under torch >= 2.6.
+from shufflenet_backbones.cli import (CLIError, add_common_args, build_runner,
+                                      check_datasets, fail, load_config,
+                                      parse_common, setup_cpu_distributed)
 
 _EXAMPLES = 3  # keys shown per kind of mismatch
-
-
-def _load_train_tool():
-    """tools/train.py as a module: the config set-up and the input checks are
-    shared with it (loaded by path, since tools/ is not a package)."""
-    path = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
-    spec = importlib.util.spec_from_file_location('shufflenet_tools_train', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_train = _load_train_tool()
-CLIError = _train.CLIError
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (and evaluate) a detector.')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file (.pth) to test')
-    parser.add_argument(
-        '--work-dir',
-        help='where the metrics log goes (default: the config\'s work_dir, else '
-        './work_dirs/<config name>)')
     parser.add_argument(
         '--out',
         help='also dump the raw predictions to this pickle file (.pkl / .pickle) '
@@ -61,26 +41,8 @@ def parse_args(argv=None):
         '--show-dir',
         help='save images with predictions drawn here (a relative path is under '
         '<work_dir>/<timestamp>/); the config needs default_hooks.visualization')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, xxx=yyy, e.g. '
-        'test_dataloader.batch_size=4 or key="[a,b]" for lists (quote it, no '
-        'spaces)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher (pytorch: run under torchrun, see tools/dist_test.sh)')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank.
-    parser.add_argument(
-        '--local_rank', '--local-rank', type=int, default=0,
-        help='set by the launcher; do not pass it yourself')
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_common_args(parser, dist_script='tools/dist_test.sh')
+    return parse_common(parser, argv)
 
 
 def load_state_dict(path: str) -> dict:
@@ -147,18 +109,11 @@ def check_checkpoint_fits(model: torch.nn.Module, path: str, config: str,
 
 
 def build_cfg(args) -> Config:
-    if not osp.isfile(args.config):
-        raise CLIError(f'config file not found: {args.config}')
     if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
         raise CLIError(f'checkpoint not found: {args.checkpoint}')
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         raise CLIError(f'--out must be a .pkl or .pickle file, got {args.out}')
-
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    _train.set_work_dir(cfg, args.work_dir, args.config)
+    cfg = load_config(args)
     cfg.load_from = args.checkpoint
 
     if args.show_dir:
@@ -172,8 +127,8 @@ def build_cfg(args) -> Config:
         hooks.visualization.test_out_dir = args.show_dir
 
     # a test run must not fail because the training split is absent
-    _train.check_datasets(cfg, keep=['test_dataloader'])
-    _train.setup_cpu_distributed(cfg, args.launcher)
+    check_datasets(cfg, keep=['test_dataloader'])
+    setup_cpu_distributed(cfg, args.launcher)
     return cfg
 
 
@@ -182,19 +137,14 @@ def main(argv=None) -> None:
     try:
         cfg = build_cfg(args)
     except CLIError as err:
-        _train.fail('test.py', err)
+        fail('test.py', err)
 
-    # Runner.from_cfg always builds a plain Runner; RUNNERS.build honours a custom
-    # ``runner_type`` like mmdet's own tools/test.py.
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     try:
         check_checkpoint_fits(runner.model, args.checkpoint, args.config,
                               runner.logger)
     except CLIError as err:
-        _train.fail('test.py', err)
+        fail('test.py', err)
 
     if args.out is not None:
         if osp.dirname(args.out):

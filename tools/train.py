@@ -10,38 +10,25 @@ checkpoint are checked; a missing file ends the run with one ``error:`` line nam
 (exit code 1) instead of a traceback from deep inside the first iteration.
 """
 import argparse
-import copy
-import datetime
-import os
 import os.path as osp
-import sys
 
-import torch
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import Config
 from mmengine.device import (is_cuda_available, is_mlu_available, is_musa_available,
                              is_npu_available)
-from mmengine.registry import MODEL_WRAPPERS, RUNNERS
-from mmengine.runner import Runner
-from torch.nn.parallel import DistributedDataParallel
 
-# Registers our backbones / heads in mmdet's registry and installs the checkpoint
-# loader that lets mmengine read its own checkpoints (--resume) under torch >= 2.6.
-import shufflenet_backbones  # noqa: F401,E402
+# Importing the package registers our backbones / heads in mmdet's registry and
+# installs the checkpoint loader that lets mmengine read its own checkpoints
+# (--resume) under torch >= 2.6.
+from shufflenet_backbones.cli import (CLIError, add_common_args, build_runner,
+                                      check_datasets, fail, load_config,
+                                      parse_common, setup_cpu_distributed)
 
 CONVERTER = 'tools/model_converters/torchvision2shufflenet.py'
 
 
-class CLIError(Exception):
-    """An expected problem with the user's input: printed as one line, exit code 1."""
-
-
-def parse_args(argv=None):
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a detector.')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument(
-        '--work-dir',
-        help='where logs and checkpoints go (default: the config\'s work_dir, else '
-        './work_dirs/<config name>)')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -54,109 +41,8 @@ def parse_args(argv=None):
         action='store_true',
         help='automatic mixed precision (AmpOptimWrapper, dynamic loss scale); '
         'needs a GPU')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, xxx=yyy, e.g. train_cfg.max_iters=100 or '
-        'key="[a,b]" for lists (quote it, no spaces)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher (pytorch: run under torchrun, see tools/dist_train.sh)')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank.
-    parser.add_argument(
-        '--local_rank', '--local-rank', type=int, default=0,
-        help='set by the launcher; do not pass it yourself')
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
-
-
-# ----------------------------------------------------------------------------------
-# Config set-up and input checks, also used by tools/test.py.
-
-
-def set_work_dir(cfg: Config, work_dir, config_path: str) -> None:
-    """CLI > ``work_dir`` in the config > ./work_dirs/<config name>."""
-    if work_dir is not None:
-        cfg.work_dir = work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(config_path))[0])
-
-
-def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
-    """Make ``--launcher pytorch`` work on machines without a GPU.
-
-    mmengine's ``init_dist`` calls ``torch.cuda.set_device`` before it initialises
-    the process group (which fails without a driver), and wraps the model in DDP
-    with ``device_ids=[LOCAL_RANK]`` (which DDP refuses for a CPU model). So on CPU
-    we start the gloo process group ourselves (the Runner then skips ``init_dist``)
-    and ask for ``device_ids=None``.
-    """
-    if launcher == 'none' or torch.cuda.is_available():
-        return
-    if launcher != 'pytorch':
-        raise CLIError(f'--launcher {launcher} needs GPUs; for multi-process CPU '
-                       'runs use --launcher pytorch (tools/dist_train.sh, '
-                       'tools/dist_test.sh)')
-    dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
-    dist_cfg['backend'] = 'gloo'
-    cfg.setdefault('env_cfg', ConfigDict())
-    cfg.env_cfg.dist_cfg = dist_cfg
-    wrapper = cfg.get('model_wrapper_cfg') or ConfigDict(
-        type='MMDistributedDataParallel', broadcast_buffers=False,
-        find_unused_parameters=cfg.get('find_unused_parameters', False))
-    wrapper.setdefault('type', 'MMDistributedDataParallel')
-    if issubclass(MODEL_WRAPPERS.get(wrapper.type) or object,
-                  DistributedDataParallel):
-        wrapper.setdefault('device_ids', None)
-    cfg.model_wrapper_cfg = wrapper
-
-    if not torch.distributed.is_initialized():
-        timeout = dist_cfg.get('timeout')
-        kwargs = {}
-        if timeout is not None:  # seconds in mmengine's dist_cfg
-            kwargs['timeout'] = datetime.timedelta(seconds=timeout)
-        torch.distributed.init_process_group(backend='gloo', **kwargs)
-
-
-def only_dataloaders(cfg: Config, keep) -> Config:
-    """A copy of ``cfg`` without the ``*_dataloader`` entries this run never builds
-    (a training run must not fail because the test split is missing)."""
-    cfg = copy.deepcopy(cfg)
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        if key not in keep:
-            cfg.pop(key, None)
-    return cfg
-
-
-def check_datasets(cfg: Config, keep) -> None:
-    """Fail early, naming the path, when a dataset the run uses is missing."""
-    # check_config_datasets comes from shufflenet_backbones/datasets/checks.py,
-    # written alongside this tool. Where that module is absent (an older checkout)
-    # the check is skipped and mmengine reports missing data when it loads it.
-    try:
-        from shufflenet_backbones.datasets import check_config_datasets
-    except ImportError as err:
-        if err.name != 'shufflenet_backbones.datasets':
-            raise  # the module exists but is broken: show that, do not hide it
-        return
-    try:
-        check_config_datasets(only_dataloaders(cfg, keep))
-    except (FileNotFoundError, ValueError) as err:
-        raise CLIError(str(err)) from err
-
-
-def fail(prog: str, err: Exception) -> None:
-    print(f'{prog}: error: {err}', file=sys.stderr)
-    sys.exit(1)
-
-
-# ----------------------------------------------------------------------------------
+    add_common_args(parser, dist_script='tools/dist_train.sh')
+    return parse_common(parser, argv)
 
 
 def _pretrained_paths(node, where):
@@ -204,14 +90,7 @@ def enable_amp(cfg: Config) -> None:
 
 
 def build_cfg(args) -> Config:
-    if not osp.isfile(args.config):
-        raise CLIError(f'config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    set_work_dir(cfg, args.work_dir, args.config)
-
+    cfg = load_config(args)
     if args.amp:
         enable_amp(cfg)
     if args.resume == 'auto':
@@ -239,14 +118,7 @@ def main(argv=None) -> None:
         cfg = build_cfg(args)
     except CLIError as err:
         fail('train.py', err)
-
-    # Runner.from_cfg always builds a plain Runner; RUNNERS.build honours a
-    # custom ``runner_type`` (e.g. FlexibleRunner) like mmdet's own tools/train.py.
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
-    runner.train()
+    build_runner(cfg).train()
 
 
 if __name__ == '__main__':
