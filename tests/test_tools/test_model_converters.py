@@ -12,7 +12,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 import shufflenet_backbones  # noqa: F401
 
-CONVERTER = Path(__file__).parents[2] / 'tools/model_converters/torchvision2shufflenet.py'
+CONVERTER = (Path(__file__).parents[2] / 'tools' / 'model_converters' /
+             'torchvision2shufflenet.py')
 
 
 def classifier(widen_factor, in_channels):

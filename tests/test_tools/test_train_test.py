@@ -1,11 +1,10 @@
 """End-to-end runs of tools/train.py, tools/test.py and tools/dist_train.sh.
 
 A tiny RetinaNet (ShuffleNetV2 0.5x, 16-channel FPN) on four generated 64x64 shapes
-images (and four for validation), written by the tests: each tool runs as a subprocess, as a user
-runs it. About a minute on 2 CPU cores.
+images (and four for validation), written by the tests: each tool runs as a
+subprocess, as a user runs it. About a minute on 2 CPU cores.
 """
 import importlib.util
-import json
 import os
 import os.path as osp
 import pickle
@@ -14,7 +13,6 @@ import socket
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -74,7 +72,8 @@ def tiny_config(data_root: str) -> dict:
             neck=dict(type='FPN', in_channels=[96, 192], out_channels=16,
                       start_level=0, add_extra_convs='on_output', num_outs=3),
             bbox_head=dict(
-                type='RetinaHead', num_classes=len(SHAPE_CLASSES), in_channels=16, stacked_convs=1,
+                type='RetinaHead', num_classes=len(SHAPE_CLASSES), in_channels=16,
+                stacked_convs=1,
                 feat_channels=16,
                 anchor_generator=dict(type='AnchorGenerator', octave_base_scale=4,
                                       scales_per_octave=1, ratios=[1.0],
@@ -215,7 +214,8 @@ def test_killed_run_keeps_checkpoints_and_resumes(workspace, tmp_path):
         proc.wait()
     with open(last) as f:
         checkpoint = f.read().strip()
-    done = torch.load(checkpoint, map_location='cpu', weights_only=False)['meta']['iter']
+    done = torch.load(checkpoint, map_location='cpu',
+                      weights_only=False)['meta']['iter']
     for i in range(1, done + 1):  # every earlier checkpoint is intact
         torch.load(osp.join(work_dir, f'iter_{i}.pth'), map_location='cpu',
                    weights_only=False)

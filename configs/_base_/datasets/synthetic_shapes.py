@@ -48,6 +48,7 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='CocoMetric', ann_file=data_root + 'annotations/instances_val.json',
-                     metric='bbox')
+val_evaluator = dict(
+    type='CocoMetric', ann_file=data_root + 'annotations/instances_val.json',
+    metric='bbox')
 test_evaluator = val_evaluator

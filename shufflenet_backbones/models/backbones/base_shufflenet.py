@@ -99,9 +99,9 @@ class BaseShuffleNet(BaseModule):
         ]
         allowed = [f.index for f in self.all_features]
         if not self.out_indices or any(i not in allowed for i in self.out_indices):
+            meanings = ', '.join(f'{f.index}={f.name}' for f in self.all_features)
             raise ValueError(f'{name}: out_indices must be a non-empty subset of '
-                             f'{allowed} ({", ".join(f"{f.index}={f.name}" for f in self.all_features)}), '
-                             f'got {self.out_indices}')
+                             f'{allowed} ({meanings}), got {self.out_indices}')
         if len(set(self.out_indices)) != len(self.out_indices):
             raise ValueError(f'{name}: out_indices has duplicates: {self.out_indices}')
         if self.frozen_stages not in range(-1, len(self.layers) + 1):

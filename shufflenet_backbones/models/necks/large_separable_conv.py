@@ -41,7 +41,8 @@ class LargeSeparableConv(BaseModule):
     Example:
         >>> import torch
         >>> neck = LargeSeparableConv(in_channels=1024)
-        >>> thin, c4, c5 = neck((torch.rand(1, 232, 50, 50), torch.rand(1, 1024, 25, 25)))
+        >>> c4, c5 = torch.rand(1, 232, 50, 50), torch.rand(1, 1024, 25, 25)
+        >>> thin, _, _ = neck((c4, c5))
         >>> tuple(thin.shape)
         (1, 490, 25, 25)
     """

@@ -1,5 +1,4 @@
 import pytest
-import torch
 import torchvision
 
 from shufflenet_backbones.models import ShuffleNetV2, ShuffleNetV2Star
