@@ -1,4 +1,5 @@
-"""Test (and evaluate) a detector checkpoint (mmdet 3.x style).
+"""Test (and evaluate) a checkpoint of a detection, segmentation or classification
+config (mmdet 3.x's command line).
 
     python tools/test.py CONFIG CHECKPOINT [--out results.pkl] [--show-dir DIR]
                                            [--work-dir DIR] [--cfg-options k=v ...]
@@ -17,6 +18,7 @@ import os.path as osp
 import torch
 from mmdet.evaluation import DumpDetResults
 from mmengine.config import Config
+from mmengine.evaluator import DumpResults
 from mmengine.model import is_model_wrapper
 from mmengine.runner.checkpoint import _load_checkpoint
 
@@ -30,7 +32,8 @@ _EXAMPLES = 3  # keys shown per kind of mismatch
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Test (and evaluate) a detector.')
+    parser = argparse.ArgumentParser(
+        description='Test (and evaluate) a detector, segmenter or classifier.')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file (.pth) to test')
     parser.add_argument(
@@ -108,6 +111,29 @@ def check_checkpoint_fits(model: torch.nn.Module, path: str, config: str,
                        f'model, e.g. {unexpected[:_EXAMPLES]}')
 
 
+def enable_drawing(cfg: Config, show_dir: str) -> None:
+    """Turn on the config's visualization hook so that it saves every test image
+    with its predictions under ``show_dir`` (relative: under <work_dir>/<timestamp>/).
+
+    Each library's hook is switched on differently: mmdet's by ``draw`` and
+    ``test_out_dir``, mmseg's by ``draw`` (images go to the visualizer's
+    ``save_dir``), mmpretrain's by ``enable`` and ``out_dir``.
+    """
+    hooks = cfg.get('default_hooks') or {}
+    if 'visualization' not in hooks:
+        raise CLIError('--show-dir needs default_hooks.visualization in the config, '
+                       "e.g. dict(type='DetVisualizationHook')")
+    hook = hooks.visualization
+    scope = cfg.get('default_scope', 'mmdet')
+    if scope == 'mmpretrain':
+        hook.update(enable=True, out_dir=show_dir, interval=1)
+    elif scope == 'mmseg':
+        hook.update(draw=True, interval=1)
+        cfg.visualizer.save_dir = show_dir
+    else:
+        hook.update(draw=True, test_out_dir=show_dir)
+
+
 def build_cfg(args) -> Config:
     if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
         raise CLIError(f'checkpoint not found: {args.checkpoint}')
@@ -117,14 +143,7 @@ def build_cfg(args) -> Config:
     cfg.load_from = args.checkpoint
 
     if args.show_dir:
-        hooks = cfg.get('default_hooks') or {}
-        if 'visualization' not in hooks:
-            raise CLIError('--show-dir needs default_hooks.visualization in the '
-                           "config, e.g. dict(type='DetVisualizationHook')")
-        hooks.visualization.draw = True
-        # DetVisualizationHook joins this onto <work_dir>/<timestamp>/ (an absolute
-        # path stays as it is)
-        hooks.visualization.test_out_dir = args.show_dir
+        enable_drawing(cfg, args.show_dir)
 
     # a test run must not fail because the training split is absent
     check_datasets(cfg, keep=['test_dataloader'])
@@ -149,7 +168,10 @@ def main(argv=None) -> None:
     if args.out is not None:
         if osp.dirname(args.out):
             os.makedirs(osp.dirname(args.out), exist_ok=True)
-        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+        # mmdet's dumper also turns masks into RLE; the others take mmengine's
+        dump = DumpDetResults if cfg.get('default_scope', 'mmdet') == 'mmdet' \
+            else DumpResults
+        runner.test_evaluator.metrics.append(dump(out_file_path=args.out))
     runner.test()
 
 

@@ -1,4 +1,6 @@
-"""Train a detector (mmdet 3.x style) with this package's modules registered.
+"""Train a model from a config with this package's modules registered: detection
+(mmdet), segmentation (mmseg) and classification (mmpretrain) configs alike, the
+library chosen by the config's ``default_scope``; mmdet 3.x's command line.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
                                  [--cfg-options k=v ...] [--launcher pytorch]
@@ -27,7 +29,8 @@ CONVERTER = 'tools/model_converters/torchvision2shufflenet.py'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Train a detector.')
+    parser = argparse.ArgumentParser(
+        description='Train a detector, segmenter or classifier.')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
         '--resume',

@@ -16,7 +16,7 @@ DET_CONFIGS = sorted(CONFIG_DIR.glob('det/*.py'))
 
 
 def test_every_det_config_is_collected():
-    assert len(DET_CONFIGS) >= 12
+    assert len(DET_CONFIGS) >= 15
 
 
 @pytest.mark.parametrize('path', DET_CONFIGS, ids=lambda p: p.name)
@@ -28,14 +28,16 @@ def test_config_trains_one_step_and_predicts(path):
         model = MODELS.build(cfg.model)
         model.init_weights()
         optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    with_mask = 'mask_head' in cfg.model.roi_head
     packed = demo_mm_inputs(2, [[3, 96, 128], [3, 128, 96]], num_items=[2, 1],
-                            num_classes=num_classes)
+                            num_classes=num_classes, with_mask=with_mask)
     model.train()
     data = model.data_preprocessor(packed, training=True)
     losses = model(**data, mode='loss')
     loss, log_vars = model.parse_losses(losses)
     assert torch.isfinite(loss)
     assert {'loss_rpn_cls', 'loss_cls', 'loss_bbox'} <= set(log_vars)
+    assert ('loss_mask' in log_vars) == with_mask
     optim_wrapper.update_params(loss)
 
     model.eval()
@@ -43,8 +45,11 @@ def test_config_trains_one_step_and_predicts(path):
         data = model.data_preprocessor(packed, training=False)
         results = model(**data, mode='predict')
     assert len(results) == 2
-    for result in results:
+    for result, sample in zip(results, packed['data_samples']):
         boxes = result.pred_instances.bboxes
         assert boxes.ndim == 2 and boxes.shape[1] == 4
+        if with_mask:  # one full-image mask per box
+            assert tuple(result.pred_instances.masks.shape[1:]) == tuple(
+                sample.ori_shape)
         assert all(0 <= label < num_classes
                    for label in result.pred_instances.labels.tolist())
