@@ -43,7 +43,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--show-dir',
         help='save images with predictions drawn here (a relative path is under '
-        '<work_dir>/<timestamp>/); the config needs default_hooks.visualization')
+        '<work_dir>/<timestamp>/, for segmentation under <work_dir>/); the config '
+        'needs default_hooks.visualization')
     add_common_args(parser, dist_script='tools/dist_test.sh')
     return parse_common(parser, argv)
 
@@ -113,7 +114,8 @@ def check_checkpoint_fits(model: torch.nn.Module, path: str, config: str,
 
 def enable_drawing(cfg: Config, show_dir: str) -> None:
     """Turn on the config's visualization hook so that it saves every test image
-    with its predictions under ``show_dir`` (relative: under <work_dir>/<timestamp>/).
+    with its predictions under ``show_dir`` (relative: under <work_dir>/<timestamp>/,
+    for segmentation under <work_dir>/).
 
     Each library's hook is switched on differently: mmdet's by ``draw`` and
     ``test_out_dir``, mmseg's by ``draw`` (images go to the visualizer's
@@ -129,7 +131,9 @@ def enable_drawing(cfg: Config, show_dir: str) -> None:
         hook.update(enable=True, out_dir=show_dir, interval=1)
     elif scope == 'mmseg':
         hook.update(draw=True, interval=1)
-        cfg.visualizer.save_dir = show_dir
+        # the visualizer is built before the run's timestamp folder exists: a
+        # relative path goes under the work dir itself
+        cfg.visualizer.save_dir = osp.join(cfg.work_dir, show_dir)
     else:
         hook.update(draw=True, test_out_dir=show_dir)
 
@@ -141,6 +145,11 @@ def build_cfg(args) -> Config:
         raise CLIError(f'--out must be a .pkl or .pickle file, got {args.out}')
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
+    # Testing needs no training parts; left in, a hook asking for ``runner.iter``
+    # (mmseg's visualization hook) would build the training dataloader and fail
+    # where the training split is absent. mmengine wants them None together.
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
+        cfg[key] = None
 
     if args.show_dir:
         enable_drawing(cfg, args.show_dir)
