@@ -217,8 +217,10 @@ def ps_roi_align(input: Tensor,
         torch.Size([2, 10, 7, 7])
     """
     out_h, out_w = _check_args(input, rois, output_size, sampling_ratio, mode)
+    # torchvision's op has no ONNX conversion: exports trace the pure-PyTorch path
     if (mode == 'avg' and _tv_ps_roi_align is not None
-            and input.device.type in _TV_DEVICES and input.dtype in _TV_DTYPES):
+            and input.device.type in _TV_DEVICES and input.dtype in _TV_DTYPES
+            and not torch.onnx.is_in_onnx_export()):
         # torchvision requires rois of the input's dtype
         return _tv_ps_roi_align(input, rois.to(input.dtype), (out_h, out_w),
                                 spatial_scale, sampling_ratio)

@@ -1,0 +1,285 @@
+"""CPU throughput of our ShuffleNet backbones beside torchvision's and mmpretrain's.
+
+    python tools/analysis/benchmark_backbone.py [--threads 2] [--v2-widths 1.0 0.5]
+        [--quick] [--out-dir work_dirs/benchmarks]
+
+Compared: ShuffleNetV2 at each ``--v2-widths`` (ours, torchvision's
+``shufflenet_v2_x*`` without pooling and FC, mmpretrain's ``ShuffleNetV2``) and
+ShuffleNetV1 g=3 1x (ours, mmpretrain's ``ShuffleNetV1``). Every model returns the
+feature maps of stages 2-4 (and conv5 for V2), and all carry identical weights.
+
+Weights: V2 starts from torchvision's model, whose state dict
+``tools/model_converters/torchvision2shufflenet.py`` converts for ours and
+mmpretrain's (same keys); V1 starts from mmpretrain's, loaded into ours as it is.
+The source first gets random BN affine parameters and the BN statistics of one
+random batch, so that every feature map is of order 1 (fresh BN layers leave V2's
+deepest near 1e-4). Before timing, every feature map of every peer must match
+ours to 1e-5.
+
+Protocol: eval mode, ``torch.inference_mode``, ``--threads`` intra-op threads. Per
+input: warm-up, then rounds in which each model in turn runs the same number of
+forward passes (A, B, C, A, B, C, ...), so that changes in machine load hit all of
+them alike. Reported: images / second per round, median and spread (IQR, min, max)
+over the rounds, and the ratio of medians ours / peer (> 1: ours is faster).
+Writes ``backbone_<date>.json`` and ``.md`` to ``--out-dir`` and prints the table.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+import mmpretrain
+import torch
+import torch.nn as nn
+import torchvision
+from mmpretrain.models.backbones import ShuffleNetV1 as MMPretrainShuffleNetV1
+from mmpretrain.models.backbones import ShuffleNetV2 as MMPretrainShuffleNetV2
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from shufflenet_backbones.models import ShuffleNetV1, ShuffleNetV2
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'model_converters'))
+from torchvision2shufflenet import convert  # noqa: E402
+
+# (label, input shape N, C, H, W)
+CASES = [('224x224, batch 1', (1, 3, 224, 224)),
+         ('224x224, batch 32', (32, 3, 224, 224)),
+         ('800x1200, batch 1', (1, 3, 800, 1200))]
+TORCHVISION_V2 = {0.5: 'shufflenet_v2_x0_5', 1.0: 'shufflenet_v2_x1_0',
+                  1.5: 'shufflenet_v2_x1_5', 2.0: 'shufflenet_v2_x2_0'}
+# (warm-up passes, rounds, target seconds per model and round)
+SETTINGS = {'full': (3, 10, 0.5), 'quick': (1, 5, 0.2)}
+OURS = 'ours'
+
+
+class TorchvisionFeatures(nn.Module):
+    """torchvision's ShuffleNetV2 up to conv5, returning the maps of stages 2-4 and
+    conv5 like the backbones (its pooling and FC are not run)."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        x = self.net.maxpool(self.net.conv1(x))
+        outs = []
+        for layer in (self.net.stage2, self.net.stage3, self.net.stage4,
+                      self.net.conv5):
+            x = layer(x)
+            outs.append(x)
+        return tuple(outs)
+
+
+def calibrate_bn(model: nn.Module) -> nn.Module:
+    """Set every BN's running statistics to those of one random batch (with random
+    affine parameters) and return the model in eval mode."""
+    saved = {}
+    for m in model.modules():
+        if isinstance(m, _BatchNorm):
+            saved[m] = m.momentum
+            m.momentum = 1.0
+            nn.init.uniform_(m.weight, 0.5, 1.5)
+            nn.init.uniform_(m.bias, -0.5, 0.5)
+    # not chained: mmpretrain's train() returns None
+    model.train()
+    with torch.no_grad():
+        model(torch.rand(8, 3, 224, 224))
+    for m, momentum in saved.items():
+        m.momentum = momentum
+    model.eval()
+    return model
+
+
+def v2_models(width: float) -> Dict[str, nn.Module]:
+    source = calibrate_bn(getattr(torchvision.models, TORCHVISION_V2[width])())
+    prefix = 'backbone.'
+    state = {
+        k[len(prefix):]: v
+        for k, v in convert(source.state_dict()).items() if k.startswith(prefix)
+    }
+    models = {
+        OURS: ShuffleNetV2(widen_factor=width, out_indices=(0, 1, 2, 3)),
+        'mmpretrain': MMPretrainShuffleNetV2(widen_factor=width,
+                                             out_indices=(0, 1, 2, 3)),
+    }
+    for model in models.values():
+        model.load_state_dict(state)
+    models['torchvision'] = TorchvisionFeatures(source)
+    for model in models.values():
+        model.eval()
+    return models
+
+
+def v1_models() -> Dict[str, nn.Module]:
+    source = calibrate_bn(MMPretrainShuffleNetV1(groups=3, out_indices=(0, 1, 2)))
+    ours = ShuffleNetV1(groups=3, out_indices=(0, 1, 2))
+    ours.load_state_dict(source.state_dict())
+    ours.eval()
+    return {OURS: ours, 'mmpretrain': source}
+
+
+def check_identical(models: Dict[str, nn.Module]) -> Dict[str, float]:
+    """Largest absolute difference between each peer's feature maps and ours;
+    raises if one exceeds 1e-5 (relative to the map's magnitude where it is
+    above 1)."""
+    x = torch.rand(2, 3, 224, 224)
+    with torch.inference_mode():
+        expected = models[OURS](x)
+        diffs = {}
+        for name, model in models.items():
+            if name == OURS:
+                continue
+            outs = model(x)
+            assert len(outs) == len(expected), name
+            for out, exp in zip(outs, expected):
+                torch.testing.assert_close(
+                    out, exp, rtol=1e-5, atol=1e-5,
+                    msg=lambda m: f'{name} differs from ours: {m}')
+            diffs[name] = max((o - e).abs().max().item()
+                              for o, e in zip(outs, expected))
+    return diffs
+
+
+def time_models(models: Dict[str, nn.Module], shape: Sequence[int], warmup: int,
+                rounds: int, target_s: float) -> Tuple[int, Dict[str, List[float]]]:
+    """Images / second of each model per round, interleaved; also the passes per
+    round (the same for every model, chosen from the slowest warm-up pass)."""
+    x = torch.rand(*shape)
+    with torch.inference_mode():
+        slowest = 0.0
+        for model in models.values():
+            for _ in range(warmup):
+                model(x)
+            start = time.perf_counter()
+            model(x)
+            slowest = max(slowest, time.perf_counter() - start)
+        passes = max(1, round(target_s / slowest))
+        rates = {name: [] for name in models}
+        for _ in range(rounds):
+            for name, model in models.items():
+                start = time.perf_counter()
+                for _ in range(passes):
+                    model(x)
+                rates[name].append(passes * shape[0] / (time.perf_counter() - start))
+    return passes, rates
+
+
+def summarise(rates: List[float]) -> dict:
+    q1, _, q3 = statistics.quantiles(rates, n=4)
+    return dict(median=statistics.median(rates), q1=q1, q3=q3, min=min(rates),
+                max=max(rates), rounds=rates)
+
+
+def machine() -> dict:
+    cpu = platform.processor()
+    cpuinfo = Path('/proc/cpuinfo')
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith('model name'):
+                cpu = line.split(':', 1)[1].strip()
+                break
+    return dict(platform=platform.platform(), python=platform.python_version(),
+                cpu=cpu, cpu_count=os.cpu_count(),
+                # other work on the machine shows up here and in the spreads
+                load_average=[round(v, 2) for v in os.getloadavg()],
+                torch=torch.__version__, torchvision=torchvision.__version__,
+                mmpretrain=mmpretrain.__version__, threads=torch.get_num_threads())
+
+
+def to_markdown(report: dict) -> str:
+    m = report['machine']
+    lines = [
+        f"# Backbone throughput, {report['date']}", '',
+        f"`{report['command']}`", '',
+        f"{m['cpu']} ({m['cpu_count']} CPUs), {m['platform']}, torch {m['torch']}, "
+        f"torchvision {m['torchvision']}, mmpretrain {m['mmpretrain']}, "
+        f"{m['threads']} threads, load average {m['load_average']} before and "
+        f"{m['load_average_after']} after; "
+        f"{report['settings']['rounds']} rounds after "
+        f"{report['settings']['warmup']} warm-up pass(es) per model and input.", ''
+    ]
+    if m['load_average'][0] > m['cpu_count'] - m['threads']:
+        lines += [
+            f"**Busy machine**: load average {m['load_average'][0]} with "
+            f"{m['cpu_count']} CPUs and {m['threads']} threads wanted. Other processes "
+            'take CPUs from the benchmark, which hurts most with several threads '
+            '(each parallel op waits for its slowest thread); compare ratios, not '
+            'absolute figures, or use --threads 1.', ''
+        ]
+    lines += [
+        '| Backbone | Input | Implementation | img/s (median) | IQR | min - max '
+        '| Ours / peer |',
+        '|:---|:---|:---|---:|---:|---:|---:|'
+    ]
+    for r in report['results']:
+        ratio = '' if r['ratio'] is None else f"{r['ratio']:.3f}"
+        lines.append(f"| {r['backbone']} | {r['input']} | {r['implementation']} | "
+                     f"{r['median']:.1f} | {r['q1']:.1f} - {r['q3']:.1f} | "
+                     f"{r['min']:.1f} - {r['max']:.1f} | {ratio} |")
+    lines += ['', 'Largest difference of any feature map from ours (same input): ' +
+              '; '.join(f'{b}: ' + ', '.join(f'{k} {v:.1e}' for k, v in d.items())
+                        for b, d in report['parity'].items())]
+    return '\n'.join(lines) + '\n'
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--threads', type=int, default=2,
+                        help='intra-op threads (default: 2)')
+    parser.add_argument('--v2-widths', type=float, nargs='+', default=[1.0],
+                        choices=sorted(TORCHVISION_V2),
+                        help='ShuffleNetV2 widths to compare (default: 1.0)')
+    parser.add_argument('--quick', action='store_true',
+                        help='fewer warm-up passes, rounds and passes per round')
+    parser.add_argument('--out-dir', type=Path, default=Path('work_dirs/benchmarks'))
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    warmup, rounds, target_s = SETTINGS['quick' if args.quick else 'full']
+    families = {f'ShuffleNetV2 {w}x': lambda w=w: v2_models(w) for w in args.v2_widths}
+    families['ShuffleNetV1 g=3 1.0x'] = v1_models
+
+    now = datetime.datetime.now()
+    report = dict(
+        date=now.isoformat(timespec='seconds'),
+        command=' '.join(shlex.quote(a) for a in ['python', *sys.argv]),
+        machine=machine(),
+        settings=dict(warmup=warmup, rounds=rounds, target_seconds=target_s,
+                      threads=args.threads),
+        parity={}, results=[])
+    for family, build in families.items():
+        models = build()
+        report['parity'][family] = check_identical(models)
+        for label, shape in CASES:
+            passes, rates = time_models(models, shape, warmup, rounds, target_s)
+            ours = statistics.median(rates[OURS])
+            for name, per_round in rates.items():
+                row = dict(backbone=family, input=label, shape=list(shape),
+                           implementation=name, passes_per_round=passes,
+                           **summarise(per_round))
+                row['ratio'] = None if name == OURS else ours / row['median']
+                report['results'].append(row)
+            print(f'{family}, {label}: ' + ', '.join(
+                f'{n} {statistics.median(r):.1f} img/s' for n, r in rates.items()),
+                flush=True)
+    report['machine']['load_average_after'] = [round(v, 2) for v in os.getloadavg()]
+
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    stem = args.out_dir / f"backbone_{now.strftime('%Y%m%d_%H%M%S')}"
+    stem.with_suffix('.json').write_text(json.dumps(report, indent=2) + '\n')
+    markdown = to_markdown(report)
+    stem.with_suffix('.md').write_text(markdown)
+    print('\n' + markdown)
+    print(f"wrote {stem.with_suffix('.json')} and {stem.with_suffix('.md')}")
+
+
+if __name__ == '__main__':
+    main()
