@@ -12,6 +12,7 @@ ROOT = Path(__file__).parents[2]
 
 # family -> (config, metrics its evaluation must report)
 FAMILIES = {
+    'faster_rcnn': ('configs/det/faster_rcnn_fpn_shufflenetv2.py', ['bbox']),
     'light_head': ('configs/det/lighthead_shufflenetv2_shapes_demo.py', ['bbox']),
     'mask_rcnn': ('configs/det/mask_rcnn_fpn_shufflenetv2.py', ['bbox', 'segm']),
 }
