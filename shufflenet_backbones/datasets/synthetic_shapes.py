@@ -143,6 +143,23 @@ def _make_split(out_dir: str, split: str, num_images: int, seed: Sequence[int],
                 num_instances=len(annotations))
 
 
+def _draw_settings(image_size, max_objects, size_range, max_iou, noise_std,
+                   colour_jitter, circle_vertices) -> Tuple[int, int, dict]:
+    """Check the drawing arguments shared by the generators; returns the image
+    width, height and the keyword arguments of :func:`_make_image`."""
+    width, height = ((image_size, image_size) if isinstance(image_size, int) else
+                     tuple(image_size))
+    if not 0 < size_range[0] <= size_range[1] <= 1:
+        raise ValueError(f'size_range must satisfy 0 < low <= high <= 1, '
+                         f'got {size_range}')
+    if max_objects < 1:
+        raise ValueError(f'max_objects must be at least 1, got {max_objects}')
+    return width, height, dict(max_objects=max_objects, size_range=tuple(size_range),
+                               max_iou=max_iou, noise_std=noise_std,
+                               colour_jitter=colour_jitter,
+                               circle_vertices=circle_vertices)
+
+
 def generate_shapes_coco(out_dir: str,
                          num_train: int = 200,
                          num_val: int = 50,
@@ -184,16 +201,9 @@ def generate_shapes_coco(out_dir: str,
         dict[str, dict]: For ``'train'`` and ``'val'``: ``ann_file``, ``img_dir``
         (paths), ``num_images`` and ``num_instances``.
     """
-    width, height = ((image_size, image_size) if isinstance(image_size, int) else
-                     tuple(image_size))
-    if not 0 < size_range[0] <= size_range[1] <= 1:
-        raise ValueError(f'size_range must satisfy 0 < low <= high <= 1, '
-                         f'got {size_range}')
-    if max_objects < 1:
-        raise ValueError(f'max_objects must be at least 1, got {max_objects}')
-    draw_kwargs = dict(max_objects=max_objects, size_range=tuple(size_range),
-                       max_iou=max_iou, noise_std=noise_std,
-                       colour_jitter=colour_jitter, circle_vertices=circle_vertices)
+    width, height, draw_kwargs = _draw_settings(image_size, max_objects, size_range,
+                                                max_iou, noise_std, colour_jitter,
+                                                circle_vertices)
     # RandomState's streams are frozen across numpy versions (NEP 19), unlike
     # Generator's distributions; seeding with [seed, split] separates the splits.
     return {

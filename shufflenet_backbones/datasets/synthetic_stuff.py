@@ -27,7 +27,7 @@ from typing import Dict, Tuple, Union
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .synthetic_shapes import SHAPE_CLASSES, SHAPE_PALETTE, _make_image
+from .synthetic_shapes import SHAPE_CLASSES, SHAPE_PALETTE, _draw_settings, _make_image
 
 __all__ = ['STUFF_CLASSES', 'STUFF_PALETTE', 'IGNORE_INDEX', 'generate_shapes_stuff']
 
@@ -128,16 +128,9 @@ def generate_shapes_stuff(out_dir: str,
         ``seg_map_dir``, ``num_images``, ``class_pixels`` (pixels per class name)
         and ``ignored_pixels``.
     """
-    width, height = ((image_size, image_size) if isinstance(image_size, int) else
-                     tuple(image_size))
-    if not 0 < size_range[0] <= size_range[1] <= 1:
-        raise ValueError(f'size_range must satisfy 0 < low <= high <= 1, '
-                         f'got {size_range}')
-    if max_objects < 1:
-        raise ValueError(f'max_objects must be at least 1, got {max_objects}')
-    draw_kwargs = dict(max_objects=max_objects, size_range=tuple(size_range),
-                       max_iou=max_iou, noise_std=noise_std,
-                       colour_jitter=colour_jitter, circle_vertices=circle_vertices)
+    width, height, draw_kwargs = _draw_settings(image_size, max_objects, size_range,
+                                                max_iou, noise_std, colour_jitter,
+                                                circle_vertices)
     # As generate_shapes_coco: RandomState streams are stable across numpy versions
     # and [seed, split] separates the splits.
     return {
