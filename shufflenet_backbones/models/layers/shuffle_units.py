@@ -10,7 +10,7 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule, build_activation_layer
 from torch import Tensor
 
-from .channel_shuffle import channel_shuffle
+from .channel_shuffle import channel_shuffle, concat_shuffle
 from .checkpoint import checkpointed
 
 ConfigDict = Optional[dict]
@@ -123,7 +123,8 @@ class ShuffleV2Unit(nn.Module):
     transforms the second (1x1 -> 3x3 DW -> 1x1); a downsampling unit (or, in a
     dilated stage, the widening first unit) feeds the whole input to two branches
     (``branch1``: 3x3 DW -> 1x1; ``branch2``: 1x1 -> 3x3 DW -> 1x1). Halves are
-    concatenated and shuffled with 2 groups.
+    concatenated and shuffled with 2 groups (in one pass:
+    :func:`concat_shuffle`).
 
     ``extra_depthwise`` (ShuffleNet V2*) adds a 3x3 depthwise conv + BN right
     before the first 1x1 conv of one branch. In a basic unit that is the start of
@@ -185,10 +186,8 @@ class ShuffleV2Unit(nn.Module):
         if self.split:
             # Slicing rather than chunk(): the same graph, and simpler to export.
             half = x.shape[1] // 2
-            out = torch.cat((x[:, :half], self.branch2(x[:, half:])), dim=1)
-        else:
-            out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
-        return channel_shuffle(out, 2)
+            return concat_shuffle(x[:, :half], self.branch2(x[:, half:]))
+        return concat_shuffle(self.branch1(x), self.branch2(x))
 
     def forward(self, x: Tensor) -> Tensor:
         if self.with_cp and torch.is_grad_enabled():

@@ -192,3 +192,51 @@ def test_no_layer_beyond_the_deepest_output(name):
     # every parameter takes part: DDP needs no find_unused_parameters
     assert all(p.grad is not None for p in model.parameters())
     assert len(build(name, out_indices=(-1, )).layers) == 0
+
+
+def randomise_bn(model):
+    """Trained-looking BN layers: random affine parameters and statistics (fresh
+    ones would make folding a near no-op)."""
+    for m in model.modules():
+        if isinstance(m, _BatchNorm):
+            torch.nn.init.uniform_(m.weight, 0.5, 1.5)
+            torch.nn.init.uniform_(m.bias, -0.5, 0.5)
+            torch.nn.init.uniform_(m.running_mean, -0.2, 0.2)
+            torch.nn.init.uniform_(m.running_var, 0.5, 2.0)
+    return model
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+def test_switch_to_deploy_folds_bn(name):
+    model = randomise_bn(build(name, out_indices=every_index(name))).eval()
+    x = torch.rand(2, 3, 96, 80)
+    with torch.no_grad():
+        expected = model(x)
+        model.switch_to_deploy()
+        outs = model(x)
+    assert model.deploy and not model.training
+    assert not any(isinstance(m, _BatchNorm) for m in model.modules())
+    assert not any(k.endswith(('running_mean', 'running_var'))
+                   for k in model.state_dict())
+    for out, exp in zip(outs, expected):
+        # float32 rounding only: a small fraction of the map's magnitude
+        torch.testing.assert_close(out, exp, rtol=0,
+                                   atol=1e-5 * exp.abs().max().item())
+    model.switch_to_deploy()  # a second call changes nothing
+    with pytest.raises(RuntimeError, match='deploy mode'):
+        model.train()
+    model.eval()  # still allowed
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+def test_channels_last_gives_the_same_outputs(name):
+    model = randomise_bn(build(name, out_indices=every_index(name))).eval()
+    x = torch.rand(2, 3, 64, 96)
+    with torch.no_grad():
+        expected = model(x)
+        model.to(memory_format=torch.channels_last)
+        outs = model(x.contiguous(memory_format=torch.channels_last))
+    for out, exp in zip(outs, expected):
+        torch.testing.assert_close(out, exp, rtol=1e-5,
+                                   atol=1e-5 * exp.abs().max().item())
+        assert out.is_contiguous(memory_format=torch.channels_last)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from shufflenet_backbones.models.layers import channel_shuffle
+from shufflenet_backbones.models.layers import channel_shuffle, concat_shuffle
 
 
 def test_channel_shuffle_interleaves_groups():
@@ -24,3 +24,24 @@ def test_channel_shuffle_keeps_spatial_values_and_shape():
 def test_channel_shuffle_rejects_indivisible_channels():
     with pytest.raises(ValueError, match='groups=4'):
         channel_shuffle(torch.randn(1, 6, 2, 2), 4)
+
+
+@pytest.mark.parametrize('channels_last', [False, True], ids=['nchw', 'nhwc'])
+def test_concat_shuffle_equals_cat_then_shuffle(channels_last):
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    x = torch.randn(2, 10, 5, 7).contiguous(memory_format=fmt)
+    first = x[:, :5]  # a slice, as the V2 unit passes it
+    second = torch.randn(2, 5, 5, 7).contiguous(memory_format=fmt)
+    out = concat_shuffle(first, second)
+    assert torch.equal(out, channel_shuffle(torch.cat((first, second), 1), 2))
+    assert out.is_contiguous(memory_format=fmt)  # the layout is kept
+
+
+def test_concat_shuffle_gradients():
+    first = torch.randn(1, 3, 4, 4, requires_grad=True)
+    second = torch.randn(1, 3, 4, 4, requires_grad=True)
+    weight = torch.randn(1, 6, 4, 4)
+    (concat_shuffle(first, second) * weight).sum().backward()
+    # first goes to the even channels, second to the odd ones
+    assert torch.equal(first.grad, weight[:, 0::2])
+    assert torch.equal(second.grad, weight[:, 1::2])
