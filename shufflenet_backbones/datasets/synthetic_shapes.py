@@ -18,7 +18,8 @@ PNG files (PNG, because JPEG encoders are not guaranteed to be reproducible).
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple, Union
+from numbers import Integral
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -71,11 +72,12 @@ def _box_iou(a: Sequence[float], b: Sequence[float]) -> float:
 
 def _make_image(rng: np.random.RandomState, width: int, height: int,
                 max_objects: int, size_range: Tuple[float, float], max_iou: float,
-                noise_std: float, colour_jitter: int,
-                circle_vertices: int) -> Tuple[np.ndarray, List[dict]]:
+                noise_std: float, colour_jitter: int, circle_vertices: int,
+                class_label: Optional[int] = None) -> Tuple[np.ndarray, List[dict]]:
     """Draw one image and return it (H, W, 3 uint8) with its objects.
 
     Each object is a dict with ``label``, ``polygon`` (N, 2), ``bbox`` and ``area``.
+    Every object is of class ``class_label`` when it is given, else of a random one.
     """
     background = int(rng.randint(70, 186))
     image = Image.new('RGB', (width, height), (background, ) * 3)
@@ -83,7 +85,8 @@ def _make_image(rng: np.random.RandomState, width: int, height: int,
     objects = []
     for _ in range(rng.randint(1, max_objects + 1)):
         # The class is drawn before placement so rejected placements cannot bias it.
-        label = int(rng.randint(len(SHAPE_CLASSES)))
+        label = (int(rng.randint(len(SHAPE_CLASSES)))
+                 if class_label is None else class_label)
         for _ in range(_MAX_PLACEMENT_TRIES):
             radius = rng.uniform(*size_range) * min(width, height) / 2
             cx = rng.uniform(radius, width - radius)
@@ -147,13 +150,22 @@ def _draw_settings(image_size, max_objects, size_range, max_iou, noise_std,
                    colour_jitter, circle_vertices) -> Tuple[int, int, dict]:
     """Check the drawing arguments shared by the generators; returns the image
     width, height and the keyword arguments of :func:`_make_image`."""
-    width, height = ((image_size, image_size) if isinstance(image_size, int) else
-                     tuple(image_size))
+    size = ((image_size, image_size) if isinstance(image_size, Integral) else
+            tuple(image_size))
+    if len(size) != 2 or not all(isinstance(v, Integral) and v > 0 for v in size):
+        raise ValueError('image_size must be a positive int or a (width, height) '
+                         f'pair of them, got {image_size!r}')
+    width, height = (int(v) for v in size)
     if not 0 < size_range[0] <= size_range[1] <= 1:
         raise ValueError(f'size_range must satisfy 0 < low <= high <= 1, '
                          f'got {size_range}')
     if max_objects < 1:
         raise ValueError(f'max_objects must be at least 1, got {max_objects}')
+    for name, value, low in (('noise_std', noise_std, 0),
+                             ('colour_jitter', colour_jitter, 0),
+                             ('circle_vertices', circle_vertices, 3)):
+        if value < low:
+            raise ValueError(f'{name} must be at least {low}, got {value}')
     return width, height, dict(max_objects=max_objects, size_range=tuple(size_range),
                                max_iou=max_iou, noise_std=noise_std,
                                colour_jitter=colour_jitter,

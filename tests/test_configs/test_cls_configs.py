@@ -1,10 +1,11 @@
 """ImageNet pretraining configs (configs/cls/*.py) and the backbone export.
 
 Every config builds in mmpretrain's scope with this package's backbone, follows the
-papers' recipe and takes one training step. Then the ShuffleNet V2 config runs end to
-end as a user runs it: tools/train.py for 2 iterations on a tiny ImageNet-style folder
-written by the test, tools/test.py, tools/model_converters/export_backbone.py, and the
-exported weights loaded into a detection backbone. About a minute on 2 CPU cores.
+papers' recipe and takes one training step. Then the ShuffleNet V1 (g=3) and V2
+configs run end to end as a user runs them: tools/train.py for 2 iterations on a
+tiny ImageNet-style folder (generate_imagenet_folder), tools/test.py,
+tools/model_converters/export_backbone.py, and the exported weights loaded into the
+detection configs' backbone. About 1.5 minutes on 2 CPU cores.
 """
 import importlib.util
 import os
@@ -13,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
@@ -27,6 +27,7 @@ from mmpretrain.structures import DataSample
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import shufflenet_backbones  # noqa: F401  (registers ours, allow-lists checkpoints)
+from shufflenet_backbones.datasets import generate_imagenet_folder
 from shufflenet_backbones.models import ShuffleNetV1, ShuffleNetV2, ShuffleNetV2Star
 
 ROOT = Path(__file__).parents[2]
@@ -34,7 +35,6 @@ CLS_CONFIGS = sorted((ROOT / 'configs' / 'cls').glob('*.py'))
 TRAIN = str(ROOT / 'tools' / 'train.py')
 TEST = str(ROOT / 'tools' / 'test.py')
 EXPORT = str(ROOT / 'tools' / 'model_converters' / 'export_backbone.py')
-E2E_CONFIG = str(ROOT / 'configs' / 'cls' / 'shufflenetv2_imagenet.py')
 
 # config -> (our backbone class, its groups for V1)
 EXPECTED = {
@@ -186,27 +186,19 @@ def test_config_trains_one_step_and_predicts(path):
 # ---------------------------------------------------------------------------------
 # end to end: train, test, export, load into a detection backbone
 
-CLASSES = ('n01440764', 'n01443537', 'n01484850')  # three ImageNet wnids
+# config -> the backbone of configs/det that its exported weights initialise
+E2E = {
+    'shufflenetv1_g3_imagenet.py': (ShuffleNetV1,
+                                    dict(groups=3, out_indices=(1, 2))),
+    'shufflenetv2_imagenet.py': (ShuffleNetV2, dict(out_indices=(1, 3))),
+}
 
 
-def write_imagenet(root: Path, per_class: dict) -> None:
-    """mmpretrain's ImageNet layout: <split>/<wnid>/*.png and meta/<split>.txt.
-
-    The meta files hold the labels (0-2 of ImageNet's 1000); without them the
-    dataset would expect all 1000 class folders."""
-    rng = np.random.default_rng(0)
-    (root / 'meta').mkdir(parents=True)
-    for split, num in per_class.items():
-        lines = []
-        for label, wnid in enumerate(CLASSES):
-            (root / split / wnid).mkdir(parents=True)
-            for i in range(num):
-                img = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
-                img[..., label] = 255  # a class colour, so labels mean something
-                name = f'{wnid}/{split}_{label}_{i}.png'
-                assert cv2.imwrite(str(root / split / name), img)
-                lines.append(f'{name} {label}')
-        (root / 'meta' / f'{split}.txt').write_text('\n'.join(lines) + '\n')
+@pytest.fixture(scope='module')
+def imagenet_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp('imagenet')
+    generate_imagenet_folder(str(root), dict(train=2, val=1), image_size=64)
+    return str(root)
 
 
 def tool_env() -> dict:
@@ -230,23 +222,23 @@ def data_options(data_root: str, loaders) -> list:
     return options
 
 
-@pytest.fixture(scope='module')
-def trained(tmp_path_factory):
-    """A 2-iteration run of the V2 config on the tiny dataset, validated at its end
+@pytest.fixture(scope='module', params=sorted(E2E))
+def trained(request, imagenet_root, tmp_path_factory):
+    """A 2-iteration run of a config on the tiny dataset, validated at its end
     (training is the expensive part: the tests below share it)."""
     tmp = tmp_path_factory.mktemp('cls')
-    data_root = tmp / 'imagenet'
-    write_imagenet(data_root, dict(train=2, val=1))
+    config = str(ROOT / 'configs' / 'cls' / request.param)
     work_dir = tmp / 'work'
     result = run_tool(
-        TRAIN, E2E_CONFIG, '--work-dir', str(work_dir), '--cfg-options',
-        *data_options(str(data_root), ('train_dataloader', 'val_dataloader')),
+        TRAIN, config, '--work-dir', str(work_dir), '--cfg-options',
+        *data_options(imagenet_root, ('train_dataloader', 'val_dataloader')),
         'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
         'default_hooks.logger.interval=1', 'randomness.seed=0')
     assert result.returncode == 0, result.stderr[-3000:]
-    return dict(tmp=tmp, data_root=str(data_root), work_dir=work_dir,
-                checkpoint=str(work_dir / 'iter_2.pth'),
-                log=result.stdout + result.stderr)
+    backbone_cls, det_kwargs = E2E[request.param]
+    return dict(tmp=tmp, config=config, data_root=imagenet_root, work_dir=work_dir,
+                checkpoint=str(work_dir / 'iter_2.pth'), backbone_cls=backbone_cls,
+                det_kwargs=det_kwargs, log=result.stdout + result.stderr)
 
 
 def test_train_tool_trains_and_validates(trained):
@@ -262,7 +254,7 @@ def test_train_tool_trains_and_validates(trained):
 
 def test_test_tool_evaluates(trained, tmp_path):
     result = run_tool(
-        TEST, E2E_CONFIG, trained['checkpoint'], '--work-dir', str(tmp_path),
+        TEST, trained['config'], trained['checkpoint'], '--work-dir', str(tmp_path),
         '--cfg-options', *data_options(trained['data_root'], ('test_dataloader', )))
     assert result.returncode == 0, result.stderr[-3000:]
     assert 'accuracy/top1' in result.stdout + result.stderr
@@ -270,10 +262,10 @@ def test_test_tool_evaluates(trained, tmp_path):
 
 @pytest.fixture(scope='module')
 def exported(trained):
-    dst = str(trained['tmp'] / 'export' / 'shufflenetv2_x1_0.pth')
+    dst = str(trained['tmp'] / 'export' / 'backbone.pth')
     result = run_tool(EXPORT, trained['checkpoint'], dst)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert 'shufflenet_backbones.ShuffleNetV2' in result.stdout
+    assert f'shufflenet_backbones.{trained["backbone_cls"].__name__} ' in result.stdout
     return dst
 
 
@@ -288,14 +280,15 @@ def test_export_keeps_only_the_backbone(trained, exported):
         assert torch.equal(out['state_dict'][key], value), key
     meta = out['meta']
     assert meta['iter'] == 2 and meta['num_tensors'] == len(expected)
-    assert meta['backbone']['type'] == 'shufflenet_backbones.ShuffleNetV2'
+    assert meta['backbone']['type'] == ('shufflenet_backbones.' +
+                                        trained['backbone_cls'].__name__)
     assert meta['exported_from'] == osp.abspath(trained['checkpoint'])
 
 
 def test_exported_backbone_loads_into_detector_backbone(trained, exported):
-    # the detection configs' backbone: stage3 and conv5, every layer kept
-    backbone = ShuffleNetV2(
-        widen_factor=1.0, out_indices=(1, 3), frozen_stages=0, norm_eval=True,
+    # the detection configs' backbone (stage3 and the last feature), every layer kept
+    backbone = trained['backbone_cls'](
+        **trained['det_kwargs'], widen_factor=1.0, frozen_stages=0, norm_eval=True,
         init_cfg=dict(type='Pretrained', checkpoint=exported, prefix='backbone.'))
     backbone.init_weights()
     trained_sd = torch.load(trained['checkpoint'], map_location='cpu',

@@ -1,5 +1,6 @@
 import json
 import shutil
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -8,7 +9,9 @@ from mmengine import Config
 
 from shufflenet_backbones.datasets import (SHAPE_CLASSES, check_coco_dataset,
                                            check_config_datasets,
-                                           generate_shapes_coco)
+                                           generate_imagenet_folder,
+                                           generate_shapes_coco,
+                                           generate_shapes_stuff)
 
 ANN = 'annotations/instances_train.json'
 
@@ -215,8 +218,8 @@ def test_check_config_datasets_walks_wrappers(root):
             val_dataloader=dict(
                 dataset=dict(type='ConcatDataset', datasets=[
                     val,
-                    # not a CocoDataset: left alone even with bogus paths
-                    dict(type='VOCDataset', data_root='/nowhere', ann_file='x.txt'),
+                    # not a CocoDataset: only its data_root is checked
+                    dict(type='VOCDataset', data_root=str(root), ann_file='x.txt'),
                 ])),
             test_dataloader=dict(dataset=val)))
     with mock.patch('shufflenet_backbones.datasets.checks.check_coco_dataset',
@@ -224,8 +227,9 @@ def test_check_config_datasets_walks_wrappers(root):
         results = check_config_datasets(cfg)
     assert set(results) == {
         'train_dataloader.dataset.dataset', 'val_dataloader.dataset.datasets[0]',
-        'test_dataloader.dataset'
+        'val_dataloader.dataset.datasets[1]', 'test_dataloader.dataset'
     }
+    assert results['val_dataloader.dataset.datasets[1]'] == dict(data_root=str(root))
     assert results['train_dataloader.dataset.dataset']['num_images'] == 4
     assert results['test_dataloader.dataset'] == results[
         'val_dataloader.dataset.datasets[0]']
@@ -249,3 +253,149 @@ def test_check_config_datasets_says_where(root, tmp_path):
         check_config_datasets(cfg)
     assert str(err.value).startswith('train_dataloader.dataset.dataset: ')
     assert missing in str(err.value)
+
+
+# ---------------------------------------------------------------------------------
+# segmentation (mmseg) and classification (mmpretrain) datasets
+
+ROOT = Path(__file__).parents[2]
+NOWHERE = 'NOWHERE'  # a test puts a path that does not exist in its place
+
+
+@pytest.fixture(scope='module')
+def stuff_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp('stuff')
+    generate_shapes_stuff(str(root), num_train=2, num_val=1, image_size=32)
+    return root
+
+
+@pytest.fixture(scope='module')
+def imagenet_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp('imagenet')
+    generate_imagenet_folder(str(root), dict(train=1, val=1), image_size=16)
+    return root
+
+
+def seg_cfg(root, **dataset):
+    """mmseg's scope, a COCO-Stuff-layout dataset as configs/_base_ gives it."""
+    dataset = dict(
+        dict(type='COCOStuffDataset', data_root=str(root),
+             data_prefix=dict(img_path='images/train2017',
+                              seg_map_path='annotations/train2017')), **dataset)
+    return Config(dict(default_scope='mmseg',
+                       train_dataloader=dict(dataset=dataset)))
+
+
+def cls_cfg(root, **dataset):
+    """mmpretrain's scope, ImageNet by its split as configs/cls gives it."""
+    dataset = dict(dict(type='ImageNet', data_root=str(root), split='train'),
+                   **dataset)
+    return Config(dict(default_scope='mmpretrain',
+                       train_dataloader=dict(dataset=dataset)))
+
+
+@pytest.mark.parametrize('config,generator', [
+    ('seg/deeplabv3plus_shufflenetv2_os8_cocostuff164k.py', 'stuff_root'),
+    ('seg/fcn_shufflenetv2_shapes_demo.py', 'stuff_root'),
+    ('cls/shufflenetv2_imagenet.py', 'imagenet_root'),
+])
+def test_real_configs_pass_on_generated_data(config, generator, request):
+    root = request.getfixturevalue(generator)
+    cfg = Config.fromfile(ROOT / 'configs' / config)
+    loaders = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    for loader in loaders:
+        cfg[loader].dataset.data_root = str(root)
+    results = check_config_datasets(cfg)
+    assert list(results) == [f'{loader}.dataset' for loader in loaders]
+    train = results['train_dataloader.dataset']
+    assert train['data_root'] == str(root)
+    expected = 'images/train2017' if generator == 'stuff_root' else 'train'
+    assert train['img_dir'] == str(root / expected)
+
+
+def test_seg_dataset_paths_are_reported(stuff_root):
+    assert check_config_datasets(seg_cfg(stuff_root)) == {
+        'train_dataloader.dataset': dict(
+            data_root=str(stuff_root), img_dir=str(stuff_root / 'images/train2017'),
+            seg_map_dir=str(stuff_root / 'annotations/train2017'))}
+
+
+def check_missing(cfg, root, tmp_path, override, field, missing) -> str:
+    """Check ``cfg(root, **override)``, NOWHERE in ``override`` being a path that
+    does not exist; the error names ``field`` and the missing path (``missing``
+    relative to ``root``, or NOWHERE). Returns the message."""
+    nowhere = str(tmp_path / 'nowhere')
+    override = {k: nowhere if v == NOWHERE else v for k, v in override.items()}
+    with pytest.raises(FileNotFoundError) as err:
+        check_config_datasets(cfg(root, **override))
+    message = str(err.value)
+    assert message.startswith('train_dataloader.dataset: ') and '\n' not in message
+    assert f'`{field}`' in message
+    assert (nowhere if missing == NOWHERE else str(root / missing)) in message
+    return message
+
+
+@pytest.mark.parametrize('override,field,missing', [
+    (dict(data_root=NOWHERE), 'data_root', NOWHERE),
+    (dict(data_prefix=dict(img_path='images/test2017',
+                           seg_map_path='annotations/train2017')),
+     'data_prefix.img_path', 'images/test2017'),
+    (dict(data_prefix=dict(img_path='images/train2017', seg_map_path='labels')),
+     'data_prefix.seg_map_path', 'labels'),
+    (dict(ann_file='splits/train.txt'), 'ann_file', 'splits/train.txt'),
+])
+def test_seg_dataset_missing_path(stuff_root, tmp_path, override, field, missing):
+    message = check_missing(seg_cfg, stuff_root, tmp_path, override, field, missing)
+    assert 'tools/data/generate_shapes_stuff.py' in message  # what to run
+
+
+def test_cls_dataset_paths_are_reported(imagenet_root):
+    assert check_config_datasets(cls_cfg(imagenet_root)) == {
+        'train_dataloader.dataset': dict(data_root=str(imagenet_root),
+                                         img_dir=str(imagenet_root / 'train'))}
+    # a CustomDataset with data_prefix and ann_file, by its scoped name
+    cfg = Config(dict(train_dataloader=dict(dataset=dict(
+        type='mmpretrain.CustomDataset', data_root=str(imagenet_root),
+        data_prefix=dict(img_path='val'), ann_file='meta/val.txt'))))
+    assert check_config_datasets(cfg)['train_dataloader.dataset'] == dict(
+        data_root=str(imagenet_root), img_dir=str(imagenet_root / 'val'),
+        ann_file=str(imagenet_root / 'meta/val.txt'))
+
+
+@pytest.mark.parametrize('override,field,missing', [
+    (dict(data_root=NOWHERE), 'data_root', NOWHERE),
+    (dict(split='test'), 'split', 'test'),  # ImageNet's default image folder
+    (dict(data_prefix='valid'), 'data_prefix', 'valid'),
+    (dict(data_prefix=dict(img_path='valid')), 'data_prefix.img_path', 'valid'),
+    (dict(ann_file='meta/all.txt'), 'ann_file', 'meta/all.txt'),
+])
+def test_cls_dataset_missing_path(imagenet_root, tmp_path, override, field,
+                                  missing):
+    message = check_missing(cls_cfg, imagenet_root, tmp_path, override, field,
+                            missing)
+    assert 'tools/data/generate_imagenet_folder.py' in message  # what to run
+
+
+def test_other_datasets_get_their_data_root_checked(tmp_path):
+    missing = str(tmp_path / 'nowhere')
+    cfg = Config(dict(train_dataloader=dict(
+        dataset=dict(type='VOCDataset', data_root=missing, ann_file='x.txt'))))
+    with pytest.raises(FileNotFoundError, match='`data_root`') as err:
+        check_config_datasets(cfg)
+    assert missing in str(err.value)
+
+
+@pytest.mark.parametrize('dataset', [
+    # may download into data_root, creating it
+    dict(type='mmpretrain.CIFAR10', data_root=NOWHERE),
+    # read through a storage backend: not a local path
+    dict(type='mmseg.COCOStuffDataset', data_root=NOWHERE,
+         backend_args=dict(backend='petrel')),
+    dict(type='ImageNet', data_root='s3://bucket/imagenet', split='train'),
+])
+def test_datasets_left_to_their_library(dataset, tmp_path):
+    dataset = {k: str(tmp_path / 'nowhere') if v == NOWHERE else v
+               for k, v in dataset.items()}
+    cfg = Config(dict(default_scope='mmpretrain',
+                      train_dataloader=dict(dataset=dataset)))
+    assert check_config_datasets(cfg) == {}

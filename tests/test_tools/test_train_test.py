@@ -238,6 +238,26 @@ def test_train_missing_data_root(workspace, tmp_path):
     assert not osp.exists(tmp_path / 'work')  # failed before building anything
 
 
+@pytest.mark.parametrize('config,generator', [
+    ('configs/seg/deeplabv3plus_shufflenetv2_os8_cocostuff164k.py',
+     'generate_shapes_stuff.py'),
+    ('configs/cls/shufflenetv2_imagenet.py', 'generate_imagenet_folder.py'),
+])
+def test_train_missing_data_root_of_seg_and_cls_configs(tmp_path, config,
+                                                        generator):
+    """mmseg and mmpretrain would fail deep inside their dataset classes."""
+    missing = str(tmp_path / 'no_such_data')
+    result = run_tool(TRAIN, osp.join(ROOT, config), '--work-dir',
+                      str(tmp_path / 'work'), '--cfg-options',
+                      f'train_dataloader.dataset.data_root={missing}')
+    assert result.returncode == 1
+    assert 'Traceback' not in result.stderr
+    (line, ) = [line for line in result.stderr.splitlines() if missing in line]
+    assert line.startswith('train.py: error: train_dataloader.dataset: ')
+    assert '`data_root`' in line and f'tools/data/{generator}' in line
+    assert not osp.exists(tmp_path / 'work')
+
+
 # ---------------------------------------------------------------------------------
 # the checks, in-process (fast; the subprocess runs above cover the wiring)
 

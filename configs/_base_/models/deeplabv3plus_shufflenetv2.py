@@ -6,36 +6,14 @@
 # - an auxiliary FCN head on stage 3 (stride 8 too) for training only, as mmseg does.
 # On a 512x512 input the backbone costs 5.2 GFLOPs, the head 19.8 (mmengine's count,
 # multiply-adds), most of it mmseg's dense 3x3 conv after the ASPP at stride 8.
-custom_imports = dict(imports=['shufflenet_backbones'], allow_failed_imports=False)
+_base_ = './encoder_decoder_shufflenetv2.py'
 
-# mmseg's default; a single-process run (no DDP) reverts it to BN by itself
-norm_cfg = dict(type='SyncBN', requires_grad=True)
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    # torchvision / mmpretrain ImageNet statistics (RGB), those of the checkpoints
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255)
+norm_cfg = dict(type='SyncBN', requires_grad=True)  # the heads', as the backbone's
 model = dict(
-    type='EncoderDecoder',
-    data_preprocessor=data_preprocessor,
     backbone=dict(
-        type='ShuffleNetV2',
-        widen_factor=1.0,
         out_indices=(-1, 1, 3),  # stem (c1), stage3 (auxiliary), conv5 (ASPP)
         strides=(2, 1, 1),
-        dilations=(1, 2, 4),
-        frozen_stages=-1,
-        norm_cfg=norm_cfg,
-        norm_eval=False,  # segmentation fine-tunes BN, as mmseg's backbones do
-        init_cfg=dict(
-            type='Pretrained',
-            # python tools/model_converters/torchvision2shufflenet.py \
-            #     shufflenet_v2_x1-5666bf0f80.pth checkpoints/shufflenetv2_x1_0.pth
-            checkpoint='checkpoints/shufflenetv2_x1_0.pth',
-            prefix='backbone.')),
+        dilations=(1, 2, 4)),
     decode_head=dict(
         type='DepthwiseSeparableASPPHead',
         in_channels=1024,
@@ -62,6 +40,4 @@ model = dict(
         norm_cfg=norm_cfg,
         align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
-                         loss_weight=0.4)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+                         loss_weight=0.4)))

@@ -4,36 +4,14 @@
 # head costs 1.2 GFLOPs, the backbone 1.5 (mmengine's count, multiply-adds).
 # (mmseg's LRASPPHead is not used: its image pooling is a fixed 49x49 AvgPool, which
 # needs feature maps of at least 49x49, i.e. 784 px inputs at stride 16.)
-custom_imports = dict(imports=['shufflenet_backbones'], allow_failed_imports=False)
+_base_ = './encoder_decoder_shufflenetv2.py'
 
-# mmseg's default; a single-process run (no DDP) reverts it to BN by itself
-norm_cfg = dict(type='SyncBN', requires_grad=True)
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    # torchvision / mmpretrain ImageNet statistics (RGB), those of the checkpoints
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=255)
+norm_cfg = dict(type='SyncBN', requires_grad=True)  # the head's, as the backbone's
 model = dict(
-    type='EncoderDecoder',
-    data_preprocessor=data_preprocessor,
     backbone=dict(
-        type='ShuffleNetV2',
-        widen_factor=1.0,
         out_indices=(3, ),  # conv5
         strides=(2, 2, 1),
-        dilations=(1, 1, 2),
-        frozen_stages=-1,
-        norm_cfg=norm_cfg,
-        norm_eval=False,
-        init_cfg=dict(
-            type='Pretrained',
-            # python tools/model_converters/torchvision2shufflenet.py \
-            #     shufflenet_v2_x1-5666bf0f80.pth checkpoints/shufflenetv2_x1_0.pth
-            checkpoint='checkpoints/shufflenetv2_x1_0.pth',
-            prefix='backbone.')),
+        dilations=(1, 1, 2)),
     decode_head=dict(
         type='FCNHead',
         in_channels=1024,
@@ -47,6 +25,4 @@ model = dict(
         norm_cfg=norm_cfg,
         align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False,
-                         loss_weight=1.0)),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+                         loss_weight=1.0)))
