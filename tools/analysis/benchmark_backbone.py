@@ -36,17 +36,11 @@ Writes ``backbone_<date>.json`` and ``.md`` to ``--out-dir`` and prints the tabl
 """
 import argparse
 import copy
-import datetime
-import json
-import os
-import platform
-import shlex
 import statistics
 import sys
-import time
 import types
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, NamedTuple, Optional, Tuple
 
 import mmpretrain
 import torch
@@ -59,6 +53,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from shufflenet_backbones.models import ShuffleNetV1, ShuffleNetV2
 from shufflenet_backbones.models.backbones import BaseShuffleNet
 from shufflenet_backbones.models.layers import ShuffleV2Unit, channel_shuffle
+from shufflenet_backbones.utils.benchmark import (interleaved_rates, new_report,
+                                                  report_header, summarise,
+                                                  write_report)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'model_converters'))
 from torchvision2shufflenet import convert  # noqa: E402
@@ -229,72 +226,21 @@ def check_outputs(variants: Dict[str, Variant]) -> Dict[str, float]:
     return diffs
 
 
-def time_models(models: Dict[str, nn.Module], shape: Sequence[int], warmup: int,
-                rounds: int, target_s: float) -> Tuple[int, Dict[str, List[float]]]:
-    """Images / second of each model per round, interleaved; also the passes per
-    round (the same for every model, chosen from the slowest warm-up pass)."""
-    x = torch.rand(*shape)
-    with torch.inference_mode():
-        slowest = 0.0
-        for model in models.values():
-            for _ in range(warmup):
-                model(x)
-            start = time.perf_counter()
-            model(x)
-            slowest = max(slowest, time.perf_counter() - start)
-        passes = max(1, round(target_s / slowest))
-        rates = {name: [] for name in models}
-        for _ in range(rounds):
-            for name, model in models.items():
-                start = time.perf_counter()
-                for _ in range(passes):
-                    model(x)
-                rates[name].append(passes * shape[0] / (time.perf_counter() - start))
-    return passes, rates
+def forward(model: nn.Module, x: torch.Tensor) -> Callable[[], int]:
 
+    def run() -> int:
+        model(x)
+        return x.shape[0]
 
-def summarise(rates: List[float]) -> dict:
-    q1, _, q3 = statistics.quantiles(rates, n=4)
-    return dict(median=statistics.median(rates), q1=q1, q3=q3, min=min(rates),
-                max=max(rates), rounds=rates)
-
-
-def machine() -> dict:
-    cpu = platform.processor()
-    cpuinfo = Path('/proc/cpuinfo')
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith('model name'):
-                cpu = line.split(':', 1)[1].strip()
-                break
-    return dict(platform=platform.platform(), python=platform.python_version(),
-                cpu=cpu, cpu_count=os.cpu_count(),
-                # other work on the machine shows up here and in the spreads
-                load_average=[round(v, 2) for v in os.getloadavg()],
-                torch=torch.__version__, torchvision=torchvision.__version__,
-                mmpretrain=mmpretrain.__version__, threads=torch.get_num_threads())
+    return run
 
 
 def to_markdown(report: dict) -> str:
-    m = report['machine']
-    lines = [
-        f"# Backbone throughput, {report['date']}", '',
-        f"`{report['command']}`", '',
-        f"{m['cpu']} ({m['cpu_count']} CPUs), {m['platform']}, torch {m['torch']}, "
-        f"torchvision {m['torchvision']}, mmpretrain {m['mmpretrain']}, "
-        f"{m['threads']} threads, load average {m['load_average']} before and "
-        f"{m['load_average_after']} after; "
-        f"{report['settings']['rounds']} rounds after "
-        f"{report['settings']['warmup']} warm-up pass(es) per model and input.", ''
+    settings = report['settings']
+    lines = report_header(report, 'Backbone throughput') + [
+        f"{settings['rounds']} rounds after {settings['warmup']} warm-up pass(es) "
+        'per model and input.', ''
     ]
-    if m['load_average'][0] > m['cpu_count'] - m['threads']:
-        lines += [
-            f"**Busy machine**: load average {m['load_average'][0]} with "
-            f"{m['cpu_count']} CPUs and {m['threads']} threads wanted. Other processes "
-            'take CPUs from the benchmark, which hurts most with several threads '
-            '(each parallel op waits for its slowest thread); compare ratios, not '
-            'absolute figures, or use --threads 1.', ''
-        ]
     lines += [
         '| Backbone | Input | Implementation | img/s (median) | IQR | min - max '
         '| Ratio | against |',
@@ -304,7 +250,8 @@ def to_markdown(report: dict) -> str:
         ratio = '' if r['ratio'] is None else f"**{r['ratio']:.2f}**"
         lines.append(f"| {r['backbone']} | {r['input']} | {r['implementation']} | "
                      f"{r['median']:.1f} | {r['q1']:.1f} - {r['q3']:.1f} | "
-                     f"{r['min']:.1f} - {r['max']:.1f} | {ratio} | {r['peer'] or ''} |")
+                     f"{r['min']:.1f} - {r['max']:.1f} | {ratio} | "
+                     f"{r['peer'] or ''} |")
     lines += ['', 'Largest difference of any feature map from the first model of '
               "its family (same input), as a fraction of the map's peak: " +
               '; '.join(f'{b}: ' + ', '.join(f'{k} {v:.1e}' for k, v in d.items())
@@ -330,20 +277,22 @@ def main() -> None:
     families = {f'ShuffleNetV2 {w}x': lambda w=w: v2_models(w) for w in args.v2_widths}
     families['ShuffleNetV1 g=3 1.0x'] = v1_models
 
-    now = datetime.datetime.now()
-    report = dict(
-        date=now.isoformat(timespec='seconds'),
-        command=' '.join(shlex.quote(a) for a in ['python', *sys.argv]),
-        machine=machine(),
-        settings=dict(warmup=warmup, rounds=rounds, target_seconds=target_s,
-                      threads=args.threads),
-        parity={}, results=[])
+    report = new_report(
+        'backbone',
+        dict(warmup=warmup, rounds=rounds, target_seconds=target_s,
+             threads=args.threads),
+        dict(torchvision=torchvision.__version__,
+             mmpretrain=mmpretrain.__version__))
+    report.update(parity={}, results=[])
     for family, build in families.items():
         variants = build()
         report['parity'][family] = check_outputs(variants)
-        models = {name: v.model for name, v in variants.items()}
         for label, shape in CASES:
-            passes, rates = time_models(models, shape, warmup, rounds, target_s)
+            x = torch.rand(*shape)
+            with torch.inference_mode():
+                passes, rates = interleaved_rates(
+                    {name: forward(v.model, x)
+                     for name, v in variants.items()}, warmup, rounds, target_s)
             medians = {name: statistics.median(r) for name, r in rates.items()}
             for name, per_round in rates.items():
                 peer = variants[name].peer
@@ -354,15 +303,7 @@ def main() -> None:
                 report['results'].append(row)
             print(f'{family}, {label}: ' + ', '.join(
                 f'{n} {m:.1f} img/s' for n, m in medians.items()), flush=True)
-    report['machine']['load_average_after'] = [round(v, 2) for v in os.getloadavg()]
-
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    stem = args.out_dir / f"backbone_{now.strftime('%Y%m%d_%H%M%S')}"
-    stem.with_suffix('.json').write_text(json.dumps(report, indent=2) + '\n')
-    markdown = to_markdown(report)
-    stem.with_suffix('.md').write_text(markdown)
-    print('\n' + markdown)
-    print(f"wrote {stem.with_suffix('.json')} and {stem.with_suffix('.md')}")
+    write_report(report, to_markdown, args.out_dir)
 
 
 if __name__ == '__main__':

@@ -1,20 +1,22 @@
 """FLOPs and parameters of every ShuffleNet variant beside the papers' figures.
 
-    python tools/analysis/get_flops.py [--json PATH]
+    python tools/analysis/get_flops.py [--out-dir work_dirs/benchmarks]
 
 Counts as the papers do (:mod:`shufflenet_backbones.utils`): multiply-adds of the
 convolutions and of a 1000-class FC on a 224x224 image; parameters of the backbone
-and that FC. Prints a Markdown table with the ratio ours / paper; ``--json`` also
-writes the rows. The V1 paper gives no parameter counts and the V2 paper no
-classification figures for V2* (only its detection FLOPs), so those cells are empty.
+and that FC. Prints a Markdown table with the ratio ours / paper and writes it with
+the rows as ``flops_<date>.md`` and ``.json`` to ``--out-dir``. The V1 paper gives
+no parameter counts and the V2 paper no classification figures for V2* (only its
+detection FLOPs), so those cells are empty.
 """
 import argparse
-import json
 from pathlib import Path
 from typing import List, Optional
 
 from shufflenet_backbones.models import ShuffleNetV1, ShuffleNetV2, ShuffleNetV2Star
 from shufflenet_backbones.utils import classifier_multiply_adds, classifier_params
+from shufflenet_backbones.utils.benchmark import (new_report, report_header,
+                                                  write_report)
 
 # (model, groups, widen_factor, paper MFLOPs, paper params in millions); V1: Table 1
 # (1x) and Table 2 / 8 (g=3 at other widths); V2: Table 5.
@@ -59,7 +61,7 @@ def measure() -> List[dict]:
     return rows
 
 
-def to_markdown(rows: List[dict]) -> str:
+def to_markdown(report: dict) -> str:
     # (title, key, format)
     columns = [('Model', 'model', ''), ('g', 'groups', ''),
                ('Width', 'widen_factor', ''), ('MFLOPs', 'mflops', '.1f'),
@@ -67,29 +69,28 @@ def to_markdown(rows: List[dict]) -> str:
                ('Params (M)', 'params_m', '.2f'),
                ('Paper params (M)', 'paper_params_m', ''),
                ('Ratio', 'params_ratio', '.3f')]
-    lines = [
+    lines = report_header(report, 'FLOPs and parameters', timed=False) + [
+        'Multiply-adds of the convolutions and a 1000-class FC at 224x224; '
+        'parameters with that FC.', '',
         '| ' + ' | '.join(title for title, _, _ in columns) + ' |',
         '|' + '|'.join(':---' if key == 'model' else '---:'
                        for _, key, _ in columns) + '|'
     ]
-    for row in rows:
+    for row in report['rows']:
         cells = ['' if row[key] is None else format(row[key], spec)
                  for _, key, spec in columns]
         lines.append('| ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
+    return '\n'.join(lines) + '\n'
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--json', type=Path, help='also write the rows here')
+    parser.add_argument('--out-dir', type=Path, default=Path('work_dirs/benchmarks'))
     args = parser.parse_args()
 
-    rows = measure()
-    print(to_markdown(rows))
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(rows, indent=2) + '\n')
-        print(f'\nwrote {args.json}')
+    report = new_report('flops', {}, {})
+    report['rows'] = measure()
+    write_report(report, to_markdown, args.out_dir)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,118 @@
+"""What the benchmark scripts in tools/analysis share: interleaved timing, the
+summary of the rounds, a description of the machine and the report files."""
+import datetime
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Tuple
+
+import torch
+
+__all__ = ['interleaved_rates', 'summarise', 'new_report', 'write_report',
+           'report_header']
+
+
+def interleaved_rates(passes: Dict[str, Callable[[], int]], warmup: int,
+                      rounds: int, target_s: float
+                      ) -> Tuple[int, Dict[str, List[float]]]:
+    """Images / second of each entry per round, the entries interleaved (A, B, C,
+    A, B, C, ...) so that changes in machine load hit them alike.
+
+    Each callable runs one forward pass and returns the images it processed. The
+    passes per round are the same for every entry, chosen so that the slowest
+    warm-up pass fills ``target_s`` seconds; returned with the rates.
+    """
+    slowest = 0.0
+    for run in passes.values():
+        for _ in range(warmup):
+            run()
+        start = time.perf_counter()
+        run()
+        slowest = max(slowest, time.perf_counter() - start)
+    per_round = max(1, round(target_s / slowest))
+    rates = {name: [] for name in passes}
+    for _ in range(rounds):
+        for name, run in passes.items():
+            images = 0
+            start = time.perf_counter()
+            for _ in range(per_round):
+                images += run()
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            rates[name].append(images / (time.perf_counter() - start))
+    return per_round, rates
+
+
+def summarise(rates: List[float]) -> dict:
+    """Median and spread of per-round rates (at least 2 rounds)."""
+    q1, _, q3 = statistics.quantiles(rates, n=4)
+    return dict(median=statistics.median(rates), q1=q1, q3=q3, min=min(rates),
+                max=max(rates), rounds=rates)
+
+
+def _machine(versions: Dict[str, str]) -> dict:
+    cpu = platform.processor()
+    cpuinfo = Path('/proc/cpuinfo')
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith('model name'):
+                cpu = line.split(':', 1)[1].strip()
+                break
+    return dict(platform=platform.platform(), python=platform.python_version(),
+                cpu=cpu, cpu_count=os.cpu_count(),
+                # other work on the machine shows up here and in the spreads
+                load_average=[round(v, 2) for v in os.getloadavg()],
+                threads=torch.get_num_threads(),
+                versions=dict(torch=torch.__version__, **versions))
+
+
+def new_report(kind: str, settings: dict, versions: Dict[str, str]) -> dict:
+    """The common part of a benchmark report: what, when, how and where."""
+    now = datetime.datetime.now()
+    return dict(kind=kind, date=now.isoformat(timespec='seconds'),
+                command=' '.join(shlex.quote(a) for a in ['python', *sys.argv]),
+                machine=_machine(versions), settings=settings)
+
+
+def report_header(report: dict, title: str, timed: bool = True) -> List[str]:
+    """Markdown lines naming the date, command and machine; for timings also the
+    threads and load, with a warning when other work competed for the CPUs."""
+    m = report['machine']
+    versions = ', '.join(f'{k} {v}' for k, v in m['versions'].items())
+    machine = f"{m['cpu']} ({m['cpu_count']} CPUs), {versions}"
+    if timed:
+        machine += (f", {m['threads']} thread(s), load average {m['load_average']} "
+                    f"before and {m['load_average_after']} after")
+    lines = [f"### {title}, {report['date'][:10]}", '', f"`{report['command']}`", '',
+             machine + '.', '']
+    if timed and m['load_average'][0] > m['cpu_count'] - m['threads']:
+        lines += [
+            f"Busy machine: load average {m['load_average'][0]} with "
+            f"{m['cpu_count']} CPUs and {m['threads']} threads wanted. Other work "
+            'takes CPUs from the benchmark; compare ratios (measured interleaved), '
+            'not absolute figures.', ''
+        ]
+    return lines
+
+
+def write_report(report: dict, to_markdown: Callable[[dict], str],
+                 out_dir: Path) -> Path:
+    """Note the load average at the end, write ``<kind>_<date>.json`` and its
+    Markdown to ``out_dir`` and print the Markdown; return the JSON path."""
+    report['machine']['load_average_after'] = [
+        round(v, 2) for v in os.getloadavg()
+    ]
+    markdown = to_markdown(report)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = report['date'].replace('-', '').replace(':', '').replace('T', '_')
+    stem = out_dir / f"{report['kind']}_{stamp}"
+    stem.with_suffix('.json').write_text(json.dumps(report, indent=2) + '\n')
+    stem.with_suffix('.md').write_text(markdown)
+    print('\n' + markdown)
+    print(f"wrote {stem.with_suffix('.json')} and {stem.with_suffix('.md')}")
+    return stem.with_suffix('.json')

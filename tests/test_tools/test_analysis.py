@@ -1,0 +1,112 @@
+"""The benchmark scripts of tools/analysis on small inputs: their variants compute
+what they claim, they run end to end and the README section is generated from
+their tables. (The timings themselves are not tested: they are what the scripts
+print.)"""
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ANALYSIS = Path(__file__).parents[2] / 'tools' / 'analysis'
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(f'shufflenet_{name}',
+                                                  ANALYSIS / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def backbone_bench():
+    return load('benchmark_backbone')
+
+
+@pytest.mark.parametrize('family', ['v1', 'v2'])
+def test_backbone_variants_compute_the_same_function(backbone_bench, family):
+    variants = (backbone_bench.v1_models() if family == 'v1' else
+                backbone_bench.v2_models(0.5))
+    # raises if a variant is off by more than its tolerance
+    diffs = backbone_bench.check_outputs(variants)
+    assert set(diffs) == set(list(variants)[1:])
+    for name, diff in diffs.items():
+        if 'deploy' in name:  # rounding of the folded weights, but not nothing
+            assert 0 < diff <= backbone_bench.DEPLOY_TOLERANCE, name
+        else:
+            assert diff <= backbone_bench.EXACT_TOLERANCE, name
+    for name, variant in variants.items():
+        assert variant.peer is None or variant.peer in variants, name
+
+
+def test_detector_benchmark_runs_end_to_end(monkeypatch, tmp_path):
+    bench = load('benchmark_detector')
+    # detection-sized inputs take seconds per pass on CPU; the code path is the same
+    monkeypatch.setattr(bench, 'HEIGHT', 96)
+    monkeypatch.setattr(bench, 'WIDTH', 128)
+    monkeypatch.setattr(bench, 'SPEED_BATCHES', (1, ))
+    report = bench.new_report('detector', dict(warmup=0, rounds=2, threads=1), {})
+    report.update(speed=[], memory=[])
+    bench.measure_speed(report, warmup=0, rounds=2, target_s=0.01)
+    names = [row['detector'] for row in report['speed']]
+    assert names == ['Light-Head R-CNN', 'Faster R-CNN + FPN',
+                     'Light-Head R-CNN, deploy backbone']
+    assert report['speed'][1]['ratio_to_faster_rcnn'] == 1.0
+    row = bench.memory_worker('Light-Head R-CNN', with_cp=True)
+    assert row['with_cp'] and row['step_peak_mib'] >= 0
+    report['memory'] = [row]
+    json_path = bench.write_report(report, bench.to_markdown, tmp_path)
+    assert json.loads(json_path.read_text())['speed'][0]['input'] == '96x128, batch 1'
+    markdown = json_path.with_suffix('.md').read_text()
+    assert '| Light-Head R-CNN | 96x128, batch 1 |' in markdown
+    assert '| Light-Head R-CNN | True | cpu |' in markdown
+
+
+@pytest.fixture
+def tables(tmp_path, monkeypatch):
+    """A benchmark folder with a real FLOPs table and stand-ins for the timed
+    ones (older and newer)."""
+    bench_dir = tmp_path / 'bench'
+    monkeypatch.setattr(sys, 'argv', ['get_flops.py', '--out-dir', str(bench_dir)])
+    load('get_flops').main()
+    for kind in ('backbone', 'detector'):
+        (bench_dir / f'{kind}_20260101_000000.md').write_text(f'old {kind}\n')
+        (bench_dir / f'{kind}_20261231_000000.md').write_text(f'new {kind}\n')
+    return bench_dir
+
+
+def test_readme_section_is_generated_from_the_newest_tables(tables, tmp_path):
+    update_readme = load('update_readme')
+    readme = tmp_path / 'README.md'
+    readme.write_text('# Title\n\n<!-- performance:begin -->\nstale\n'
+                      '<!-- performance:end -->\n\n## After\n')
+    update_readme.main(['--bench-dir', str(tables), '--readme', str(readme)])
+    text = readme.read_text()
+    assert text.startswith('# Title\n\n<!-- performance:begin -->\n')
+    assert text.endswith('<!-- performance:end -->\n\n## After\n')
+    assert 'stale' not in text and 'old backbone' not in text
+    # in the order FLOPs, backbone, detector
+    flops = text.index('| ShuffleNetV2 |  | 1.0 | 144.9 | 146 |')
+    assert flops < text.index('new backbone') < text.index('new detector')
+    update_readme.main(['--bench-dir', str(tables), '--readme', str(readme)])
+    assert readme.read_text() == text  # a second run changes nothing
+
+
+def test_readme_update_errors(tables, tmp_path, capsys):
+    update_readme = load('update_readme')
+    readme = tmp_path / 'README.md'
+    readme.write_text('no markers\n')
+    with pytest.raises(SystemExit):
+        update_readme.main(['--bench-dir', str(tables), '--readme', str(readme)])
+    assert '<!-- performance:begin -->' in capsys.readouterr().err
+    assert readme.read_text() == 'no markers\n'
+
+    readme.write_text('<!-- performance:begin -->\n<!-- performance:end -->\n')
+    for old in tables.glob('detector_*.md'):
+        old.unlink()
+    with pytest.raises(SystemExit):
+        update_readme.main(['--bench-dir', str(tables), '--readme', str(readme)])
+    err = capsys.readouterr().err
+    assert 'no detector_*.md' in err and 'benchmark_detector.py' in err
