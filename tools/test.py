@@ -2,7 +2,8 @@
 config (mmdet 3.x's command line).
 
     python tools/test.py CONFIG CHECKPOINT [--out results.pkl] [--show-dir DIR]
-                                           [--work-dir DIR] [--cfg-options k=v ...]
+                                           [--deploy] [--work-dir DIR]
+                                           [--cfg-options k=v ...]
 
 Multi-process (GPUs, or CPU processes with gloo):
 ``bash tools/dist_test.sh CONFIG CHECKPOINT N``.
@@ -27,6 +28,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from shufflenet_backbones.cli import (CLIError, add_common_args, build_runner,
                                       check_datasets, fail, load_config,
                                       parse_common, setup_cpu_distributed)
+from shufflenet_backbones.engine import DeployBackboneHook
 
 _EXAMPLES = 3  # keys shown per kind of mismatch
 
@@ -45,6 +47,11 @@ def parse_args(argv=None):
         help='save images with predictions drawn here (a relative path is under '
         '<work_dir>/<timestamp>/, for segmentation under <work_dir>/); the config '
         'needs default_hooks.visualization')
+    parser.add_argument(
+        '--deploy',
+        action='store_true',
+        help='fold the ShuffleNet backbone\'s BN into its convs after loading the '
+        'checkpoint: faster inference, results changed by float rounding only')
     add_common_args(parser, dist_script='tools/dist_test.sh')
     return parse_common(parser, argv)
 
@@ -171,7 +178,9 @@ def main(argv=None) -> None:
     try:
         check_checkpoint_fits(runner.model, args.checkpoint, args.config,
                               runner.logger)
-    except CLIError as err:
+        if args.deploy:
+            runner.register_hook(DeployBackboneHook(runner.model))
+    except (CLIError, ValueError) as err:
         fail('test.py', err)
 
     if args.out is not None:

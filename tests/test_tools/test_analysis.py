@@ -60,7 +60,7 @@ def test_detector_benchmark_runs_end_to_end(monkeypatch, tmp_path):
     json_path = bench.write_report(report, bench.to_markdown, tmp_path)
     assert json.loads(json_path.read_text())['speed'][0]['input'] == '96x128, batch 1'
     markdown = json_path.with_suffix('.md').read_text()
-    assert '| Light-Head R-CNN | 96x128, batch 1 |' in markdown
+    assert '| Light-Head R-CNN | 96x128, batch 1, cpu |' in markdown
     assert '| Light-Head R-CNN | True | cpu |' in markdown
 
 

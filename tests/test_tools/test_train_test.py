@@ -327,6 +327,31 @@ def test_test_dumps_results_and_draws(workspace, tmp_path):
     assert 'coco/bbox_mAP' in result.stdout + result.stderr
 
 
+def test_test_deploy_folds_bn_and_keeps_the_predictions(workspace, tmp_path):
+    checkpoint = osp.join(workspace['work_dir'], 'iter_2.pth')
+    results = {}
+    for deploy in (False, True):
+        out = str(tmp_path / f'deploy_{deploy}.pkl')
+        result = run_tool(TEST, workspace['config'], checkpoint, '--work-dir',
+                          str(tmp_path / 'work'), '--out', out,
+                          *(['--deploy'] if deploy else []))
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert ('switched to deploy mode' in result.stdout + result.stderr) == deploy
+        with open(out, 'rb') as f:
+            results[deploy] = pickle.load(f)
+    assert len(results[True]) == len(results[False]) == 4
+    # something to compare: boxes above the score threshold
+    assert sum(len(r['pred_instances']['labels']) for r in results[False]) > 0
+    for folded, plain in zip(results[True], results[False]):
+        folded, plain = folded['pred_instances'], plain['pred_instances']
+        # the same detections up to float rounding
+        assert torch.equal(folded['labels'], plain['labels'])
+        torch.testing.assert_close(folded['scores'], plain['scores'], atol=1e-4,
+                                   rtol=0)
+        torch.testing.assert_close(folded['bboxes'], plain['bboxes'], atol=1e-2,
+                                   rtol=0)
+
+
 def test_test_missing_checkpoint(workspace, tmp_path):
     missing = str(tmp_path / 'nope.pth')
     result = run_tool(TEST, workspace['config'], missing)

@@ -1,4 +1,4 @@
-"""CPU throughput of our ShuffleNet backbones beside torchvision's and mmpretrain's.
+"""Throughput of our ShuffleNet backbones beside torchvision's and mmpretrain's.
 
     python tools/analysis/benchmark_backbone.py [--threads 2] [--v2-widths 1.0 0.5]
         [--quick] [--out-dir work_dirs/benchmarks]
@@ -27,7 +27,9 @@ deepest near 1e-4). Before timing, every variant's feature maps must match the
 first model's to 1e-5 of each map's peak; BN-folded variants to 1e-4, since
 folding changes float32 rounding (the measured figure is reported).
 
-Protocol: eval mode, ``torch.inference_mode``, ``--threads`` intra-op threads. Per
+Protocol: eval mode, ``torch.inference_mode``, ``--threads`` intra-op threads, on
+CPU and, where there is one, on the GPU (synchronised after each model's passes in
+a round). Per
 input: warm-up, then rounds in which each model in turn runs the same number of
 forward passes (A, B, C, A, B, C, ...), so that changes in machine load hit all of
 them alike. Reported: images / second per round, median and spread (IQR, min, max)
@@ -66,6 +68,9 @@ CASES = [('224x224, batch 1', (1, 3, 224, 224)),
          ('800x1200, batch 1', (1, 3, 800, 1200))]
 TORCHVISION_V2 = {0.5: 'shufflenet_v2_x0_5', 1.0: 'shufflenet_v2_x1_0',
                   1.5: 'shufflenet_v2_x1_5', 2.0: 'shufflenet_v2_x2_0'}
+# CPU always; CUDA as well where there is a GPU (not tried on the development
+# machine, which has none)
+DEVICES = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
 # (warm-up passes, rounds, target seconds per model and round)
 SETTINGS = {'full': (3, 10, 0.5), 'quick': (1, 5, 0.2)}
 OURS = 'ours'
@@ -235,6 +240,28 @@ def forward(model: nn.Module, x: torch.Tensor) -> Callable[[], int]:
     return run
 
 
+def time_case(report: dict, family: str, variants: Dict[str, Variant], device: str,
+              label: str, shape: Tuple[int, ...],
+              settings: Tuple[int, int, float]) -> None:
+    """Time every variant on one input and add a row per variant to the report."""
+    label = f'{label}, {device}'
+    x = torch.rand(*shape, device=device)
+    with torch.inference_mode():
+        passes, rates = interleaved_rates(
+            {name: forward(v.model, x) for name, v in variants.items()}, *settings)
+    medians = {name: statistics.median(r) for name, r in rates.items()}
+    for name, per_round in rates.items():
+        peer = variants[name].peer
+        row = dict(backbone=family, input=label, shape=list(shape),
+                   implementation=name, passes_per_round=passes, peer=peer,
+                   **summarise(per_round))
+        row['ratio'] = None if peer is None else medians[name] / medians[peer]
+        report['results'].append(row)
+    print(f'{family}, {label}: ' + ', '.join(f'{n} {m:.1f} img/s'
+                                             for n, m in medians.items()),
+          flush=True)
+
+
 def to_markdown(report: dict) -> str:
     settings = report['settings']
     lines = report_header(report, 'Backbone throughput') + [
@@ -287,22 +314,14 @@ def main() -> None:
     for family, build in families.items():
         variants = build()
         report['parity'][family] = check_outputs(variants)
-        for label, shape in CASES:
-            x = torch.rand(*shape)
-            with torch.inference_mode():
-                passes, rates = interleaved_rates(
-                    {name: forward(v.model, x)
-                     for name, v in variants.items()}, warmup, rounds, target_s)
-            medians = {name: statistics.median(r) for name, r in rates.items()}
-            for name, per_round in rates.items():
-                peer = variants[name].peer
-                row = dict(backbone=family, input=label, shape=list(shape),
-                           implementation=name, passes_per_round=passes, peer=peer,
-                           **summarise(per_round))
-                row['ratio'] = None if peer is None else medians[name] / medians[peer]
-                report['results'].append(row)
-            print(f'{family}, {label}: ' + ', '.join(
-                f'{n} {m:.1f} img/s' for n, m in medians.items()), flush=True)
+        for device in DEVICES:
+            on_device = variants if device == 'cpu' else {
+                name: v._replace(model=copy.deepcopy(v.model).to(device))
+                for name, v in variants.items()
+            }
+            for label, shape in CASES:
+                time_case(report, family, on_device, device, label, shape,
+                          (warmup, rounds, target_s))
     write_report(report, to_markdown, args.out_dir)
 
 

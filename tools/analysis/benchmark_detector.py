@@ -6,18 +6,19 @@ inference speed, and peak training memory with and without ``with_cp``.
 
 Speed: images / second of ``model.test_step`` (data preprocessing, backbone,
 heads and post-processing with NMS) on random 800x1200 images, batch 1 and 4,
-eval mode, the detectors interleaved in rounds as in benchmark_backbone.py. Also
-Light-Head R-CNN with its backbone switched to deploy mode (BN folded). The
-detectors are the configs in configs/det/ with random weights (no ImageNet or COCO
-weights here): the RPN keeps its full 1000 proposals per image, so the R-CNN heads
-do their full work, but random classifiers keep few boxes above the 0.05 score
-threshold, so the final per-class NMS is cheaper than with trained weights.
+eval mode, on the GPU where there is one (not tried here) and on CPU otherwise,
+the detectors interleaved in rounds as in benchmark_backbone.py. Also Light-Head
+R-CNN with its backbone switched to deploy mode (BN folded). The detectors are the
+configs in configs/det/ with random weights (no ImageNet or COCO weights here): the
+RPN keeps its full 1000 proposals per image, so the R-CNN heads do their full work,
+but random classifiers keep few boxes above the 0.05 score threshold, so the final
+per-class NMS is cheaper than with trained weights.
 
 Memory: one training step (forward, backward, SGD update) of each detector at
 800x1200, batch 2, each setting in its own process. On CPU the figure is the peak
-resident memory of the process during the step minus its resident memory just
-before it (model, optimizer and data already built), with glibc's malloc set to
-return freed blocks (see ``MALLOC_ENV``); on CUDA it is
+resident memory of the process during the step (VmHWM, reset just before it) minus
+its resident memory just before it (model, optimizer and data already built), with
+glibc's malloc set to return freed blocks (see ``MALLOC_ENV``); on CUDA it is
 ``torch.cuda.max_memory_allocated`` over the step. ``with_cp`` checkpoints the
 backbone's units; the ratio with / without says what it saves.
 
@@ -27,7 +28,6 @@ import argparse
 import copy
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -100,6 +100,8 @@ def measure_speed(report: dict, warmup: int, rounds: int, target_s: float) -> No
     deployed = copy.deepcopy(detectors[LIGHT_HEAD])
     deployed.backbone.switch_to_deploy()
     detectors[f'{LIGHT_HEAD}, deploy backbone'] = deployed
+    if torch.cuda.is_available():  # the data preprocessor follows the model
+        detectors = {name: model.cuda() for name, model in detectors.items()}
     for batch in SPEED_BATCHES:
         packed = images(batch)
         with torch.inference_mode():
@@ -109,6 +111,7 @@ def measure_speed(report: dict, warmup: int, rounds: int, target_s: float) -> No
         faster = statistics.median(rates[FASTER])
         for name, per_round in rates.items():
             row = dict(detector=name, input=f'{HEIGHT}x{WIDTH}, batch {batch}',
+                       device='cuda' if torch.cuda.is_available() else 'cpu',
                        passes_per_round=passes, **summarise(per_round))
             row['ratio_to_faster_rcnn'] = row['median'] / faster
             report['speed'].append(row)
@@ -117,9 +120,13 @@ def measure_speed(report: dict, warmup: int, rounds: int, target_s: float) -> No
             flush=True)
 
 
-def _rss_mib() -> float:
-    with open('/proc/self/statm') as f:
-        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
+def _status_mib(field: str) -> float:
+    """A memory figure of this process from /proc/self/status, in MiB."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1]) / 1024  # given in kB
+    raise RuntimeError(f'no {field} in /proc/self/status')
 
 
 def memory_worker(detector: str, with_cp: bool) -> dict:
@@ -137,12 +144,16 @@ def memory_worker(detector: str, with_cp: bool) -> dict:
         torch.cuda.reset_peak_memory_stats()
         before = torch.cuda.memory_allocated() / 2**20
     else:
-        before = _rss_mib()
+        before = _status_mib('VmRSS')
+        # Reset the peak (VmHWM) to the current resident memory. (getrusage's
+        # ru_maxrss would not do: a child starts with its parent's peak.)
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
     model.train_step(packed, optim_wrapper)
     if cuda:
         peak = torch.cuda.max_memory_allocated() / 2**20
-    else:  # ru_maxrss is in KiB on Linux
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    else:
+        peak = _status_mib('VmHWM')
     return dict(detector=detector, with_cp=with_cp,
                 device='cuda' if cuda else 'cpu', before_mib=before,
                 peak_mib=peak, step_peak_mib=peak - before)
@@ -180,7 +191,8 @@ def to_markdown(report: dict) -> str:
         ]
         for r in report['speed']:
             lines.append(
-                f"| {r['detector']} | {r['input']} | {r['median']:.2f} | "
+                f"| {r['detector']} | {r['input']}, {r['device']} | "
+                f"{r['median']:.2f} | "
                 f"{r['q1']:.2f} - {r['q3']:.2f} | {r['min']:.2f} - {r['max']:.2f} "
                 f"| **{r['ratio_to_faster_rcnn']:.2f}** |")
         lines.append('')

@@ -1,0 +1,3 @@
+from .deploy_hook import DeployBackboneHook
+
+__all__ = ['DeployBackboneHook']
