@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from shufflenet_backbones.utils.benchmark import new_report
+
 ANALYSIS = Path(__file__).parents[2] / 'tools' / 'analysis'
 
 
@@ -65,24 +67,28 @@ def test_detector_benchmark_runs_end_to_end(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def tables(tmp_path, monkeypatch):
-    """A benchmark folder with a real FLOPs table and stand-ins for the timed
-    ones (older and newer)."""
+def reports(tmp_path, monkeypatch):
+    """A benchmark folder with a real FLOPs report and empty timed ones, an older
+    and a newer of each, told apart by their command."""
     bench_dir = tmp_path / 'bench'
     monkeypatch.setattr(sys, 'argv', ['get_flops.py', '--out-dir', str(bench_dir)])
     load('get_flops').main()
-    for kind in ('backbone', 'detector'):
-        (bench_dir / f'{kind}_20260101_000000.md').write_text(f'old {kind}\n')
-        (bench_dir / f'{kind}_20261231_000000.md').write_text(f'new {kind}\n')
+    for kind, empty in (('backbone', dict(results=[], parity={})),
+                        ('detector', dict(speed=[], memory=[]))):
+        for age, stamp in (('old', '20260101_000000'), ('new', '20261231_000000')):
+            report = new_report(kind, dict(warmup=1, rounds=2), {})
+            report['machine']['load_average_after'] = [0.0, 0.0, 0.0]
+            report.update(empty, command=f'{age} {kind}')
+            (bench_dir / f'{kind}_{stamp}.json').write_text(json.dumps(report))
     return bench_dir
 
 
-def test_readme_section_is_generated_from_the_newest_tables(tables, tmp_path):
+def test_readme_section_is_generated_from_the_newest_tables(reports, tmp_path):
     update_readme = load('update_readme')
     readme = tmp_path / 'README.md'
     readme.write_text('# Title\n\n<!-- performance:begin -->\nstale\n'
                       '<!-- performance:end -->\n\n## After\n')
-    update_readme.main(['--bench-dir', str(tables), '--readme', str(readme)])
+    update_readme.main(['--bench-dir', str(reports), '--readme', str(readme)])
     text = readme.read_text()
     assert text.startswith('# Title\n\n<!-- performance:begin -->\n')
     assert text.endswith('<!-- performance:end -->\n\n## After\n')
@@ -90,23 +96,23 @@ def test_readme_section_is_generated_from_the_newest_tables(tables, tmp_path):
     # in the order FLOPs, backbone, detector
     flops = text.index('| ShuffleNetV2 |  | 1.0 | 144.9 | 146 |')
     assert flops < text.index('new backbone') < text.index('new detector')
-    update_readme.main(['--bench-dir', str(tables), '--readme', str(readme)])
+    update_readme.main(['--bench-dir', str(reports), '--readme', str(readme)])
     assert readme.read_text() == text  # a second run changes nothing
 
 
-def test_readme_update_errors(tables, tmp_path, capsys):
+def test_readme_update_errors(reports, tmp_path, capsys):
     update_readme = load('update_readme')
     readme = tmp_path / 'README.md'
     readme.write_text('no markers\n')
     with pytest.raises(SystemExit):
-        update_readme.main(['--bench-dir', str(tables), '--readme', str(readme)])
+        update_readme.main(['--bench-dir', str(reports), '--readme', str(readme)])
     assert '<!-- performance:begin -->' in capsys.readouterr().err
     assert readme.read_text() == 'no markers\n'
 
     readme.write_text('<!-- performance:begin -->\n<!-- performance:end -->\n')
-    for old in tables.glob('detector_*.md'):
+    for old in reports.glob('detector_*.json'):
         old.unlink()
     with pytest.raises(SystemExit):
-        update_readme.main(['--bench-dir', str(tables), '--readme', str(readme)])
+        update_readme.main(['--bench-dir', str(reports), '--readme', str(readme)])
     err = capsys.readouterr().err
-    assert 'no detector_*.md' in err and 'benchmark_detector.py' in err
+    assert 'no detector_*.json' in err and 'benchmark_detector.py' in err

@@ -42,7 +42,7 @@ import statistics
 import sys
 import types
 from pathlib import Path
-from typing import Callable, Dict, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import mmpretrain
 import torch
@@ -262,27 +262,46 @@ def time_case(report: dict, family: str, variants: Dict[str, Variant], device: s
           flush=True)
 
 
+def ratio_summary(report: dict) -> List[str]:
+    """Per family, the ratios alone: a row per variant, a column per input, and
+    each variant's largest output difference."""
+    lines = []
+    for family, parity in report['parity'].items():
+        rows = [r for r in report['results'] if r['backbone'] == family]
+        inputs = list(dict.fromkeys(r['input'] for r in rows))
+        ratios = {(r['implementation'], r['input']): r['ratio'] for r in rows}
+        peers = {r['implementation']: r['peer'] for r in rows if r['peer']}
+        lines += [
+            f'{family}, images / second as a ratio to the peer\'s:', '',
+            '| Implementation | against | ' + ' | '.join(inputs) +
+            f" | largest output difference from {rows[0]['implementation']} "
+            "(of a map's peak) |",
+            '|:---|:---|' + '---:|' * len(inputs) + '---:|'
+        ]
+        for name, peer in peers.items():
+            cells = ' | '.join(f'{ratios[name, i]:.2f}' for i in inputs)
+            lines.append(f'| {name} | {peer} | {cells} | {parity[name]:.1e} |')
+        lines.append('')
+    return lines
+
+
 def to_markdown(report: dict) -> str:
     settings = report['settings']
     lines = report_header(report, 'Backbone throughput') + [
         f"{settings['rounds']} rounds after {settings['warmup']} warm-up pass(es) "
         'per model and input.', ''
-    ]
-    lines += [
+    ] + ratio_summary(report) + [
+        'All figures:', '',
         '| Backbone | Input | Implementation | img/s (median) | IQR | min - max '
         '| Ratio | against |',
         '|:---|:---|:---|---:|---:|---:|---:|:---|'
     ]
     for r in report['results']:
-        ratio = '' if r['ratio'] is None else f"**{r['ratio']:.2f}**"
+        ratio = '' if r['ratio'] is None else f"{r['ratio']:.2f}"
         lines.append(f"| {r['backbone']} | {r['input']} | {r['implementation']} | "
                      f"{r['median']:.1f} | {r['q1']:.1f} - {r['q3']:.1f} | "
                      f"{r['min']:.1f} - {r['max']:.1f} | {ratio} | "
                      f"{r['peer'] or ''} |")
-    lines += ['', 'Largest difference of any feature map from the first model of '
-              "its family (same input), as a fraction of the map's peak: " +
-              '; '.join(f'{b}: ' + ', '.join(f'{k} {v:.1e}' for k, v in d.items())
-                        for b, d in report['parity'].items())]
     return '\n'.join(lines) + '\n'
 
 
