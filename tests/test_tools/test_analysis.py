@@ -54,7 +54,8 @@ def test_detector_benchmark_runs_end_to_end(monkeypatch, tmp_path):
     bench.measure_speed(report, warmup=0, rounds=2, target_s=0.01)
     names = [row['detector'] for row in report['speed']]
     assert names == ['Light-Head R-CNN', 'Faster R-CNN + FPN',
-                     'Light-Head R-CNN, deploy backbone']
+                     'Light-Head R-CNN, deploy backbone',
+                     'Light-Head R-CNN, channels_last backbone']
     assert report['speed'][1]['ratio_to_faster_rcnn'] == 1.0
     row = bench.memory_worker('Light-Head R-CNN', with_cp=True)
     assert row['with_cp'] and row['step_peak_mib'] >= 0

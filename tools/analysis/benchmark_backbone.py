@@ -12,8 +12,10 @@ built and in the variants that the performance work measured:
 - without the two speed-ups of its forward (torch's NCHW max-pool in the stem and
   a separate cat and channel shuffle, i.e. torchvision's operations): an ablation;
 - ``switch_to_deploy()`` (BN folded into the convs);
-- channels-last memory format (weights and input), beside torchvision's model in
-  channels-last, since any model can be run that way.
+- ``channels_last=True``: the backbone option that runs the layers channels-last
+  behind NCHW input and outputs (what a detector gets from it);
+- channels-last memory format set by the user (weights and input), beside
+  torchvision's model in channels-last, since any model can be run that way.
 
 Each row's ratio compares it with torchvision's model in the same memory format
 (V1: with mmpretrain's).
@@ -76,6 +78,7 @@ SETTINGS = {'full': (3, 10, 0.5), 'quick': (1, 5, 0.2)}
 OURS = 'ours'
 TORCHVISION = 'torchvision'
 TORCHVISION_CL = 'torchvision, channels-last'
+OURS_CL_OPTION = 'ours, channels_last=True (NCHW in and out)'
 # largest difference from the reference, as a fraction of a feature map's peak
 EXACT_TOLERANCE = 1e-5
 DEPLOY_TOLERANCE = 1e-4
@@ -175,9 +178,11 @@ def v2_models(width: float) -> Dict[str, Variant]:
         for k, v in convert(source.state_dict()).items() if k.startswith(prefix)
     }
     ours = ShuffleNetV2(widen_factor=width, out_indices=(0, 1, 2, 3))
+    ours_cl = ShuffleNetV2(widen_factor=width, out_indices=(0, 1, 2, 3),
+                           channels_last=True)
     mmpretrain_model = MMPretrainShuffleNetV2(widen_factor=width,
                                               out_indices=(0, 1, 2, 3))
-    for model in (ours, mmpretrain_model):
+    for model in (ours, ours_cl, mmpretrain_model):
         model.load_state_dict(state)
         model.eval()
     torchvision_model = TorchvisionFeatures(source).eval()
@@ -190,6 +195,7 @@ def v2_models(width: float) -> Dict[str, Variant]:
                                                    TORCHVISION),
         'ours, deploy (BN folded)': Variant(deployed(ours), TORCHVISION,
                                             DEPLOY_TOLERANCE),
+        OURS_CL_OPTION: Variant(ours_cl, TORCHVISION),
         TORCHVISION_CL: Variant(channels_last(torchvision_model), TORCHVISION),
         'ours, channels-last': Variant(channels_last(ours), TORCHVISION_CL),
         'ours, deploy, channels-last': Variant(channels_last(deployed(ours)),
@@ -200,11 +206,14 @@ def v2_models(width: float) -> Dict[str, Variant]:
 def v1_models() -> Dict[str, Variant]:
     source = calibrate_bn(MMPretrainShuffleNetV1(groups=3, out_indices=(0, 1, 2)))
     ours = ShuffleNetV1(groups=3, out_indices=(0, 1, 2))
-    ours.load_state_dict(source.state_dict())
-    ours.eval()
+    ours_cl = ShuffleNetV1(groups=3, out_indices=(0, 1, 2), channels_last=True)
+    for model in (ours, ours_cl):
+        model.load_state_dict(source.state_dict())
+        model.eval()
     return {
         'mmpretrain': Variant(source, None),
         OURS: Variant(ours, 'mmpretrain'),
+        OURS_CL_OPTION: Variant(ours_cl, 'mmpretrain'),
         'ours, deploy (BN folded)': Variant(deployed(ours), 'mmpretrain',
                                             DEPLOY_TOLERANCE),
     }

@@ -8,7 +8,8 @@ Speed: images / second of ``model.test_step`` (data preprocessing, backbone,
 heads and post-processing with NMS) on random 800x1200 images, batch 1 and 4,
 eval mode, on the GPU where there is one (not tried here) and on CPU otherwise,
 the detectors interleaved in rounds as in benchmark_backbone.py. Also Light-Head
-R-CNN with its backbone switched to deploy mode (BN folded). The detectors are the
+R-CNN with its backbone switched to deploy mode (BN folded), and with the
+backbone's ``channels_last=True`` option. The detectors are the
 configs in configs/det/ with random weights (no ImageNet or COCO weights here): the
 RPN keeps its full 1000 proposals per image, so the R-CNN heads do their full work,
 but random classifiers keep few boxes above the 0.05 score threshold, so the final
@@ -67,10 +68,10 @@ MALLOC_ENV = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536',
 SETTINGS = {'full': (2, 7, 2.0), 'quick': (1, 3, 0.5)}
 
 
-def build_detector(config: Path, with_cp: bool = False) -> Tuple[nn.Module, Config]:
+def build_detector(config: Path, **backbone_options) -> Tuple[nn.Module, Config]:
     cfg = Config.fromfile(config)
     cfg.model.backbone.init_cfg = None  # no ImageNet weights needed to time it
-    cfg.model.backbone.with_cp = with_cp
+    cfg.model.backbone.update(backbone_options)
     with DefaultScope.overwrite_default_scope('mmdet'):
         model = MODELS.build(cfg.model)
     # PyTorch's default init: timings and memory do not depend on the init, and
@@ -100,6 +101,9 @@ def measure_speed(report: dict, warmup: int, rounds: int, target_s: float) -> No
     deployed = copy.deepcopy(detectors[LIGHT_HEAD])
     deployed.backbone.switch_to_deploy()
     detectors[f'{LIGHT_HEAD}, deploy backbone'] = deployed
+    channels_last, _ = build_detector(DETECTORS[LIGHT_HEAD], channels_last=True)
+    channels_last.load_state_dict(detectors[LIGHT_HEAD].state_dict())
+    detectors[f'{LIGHT_HEAD}, channels_last backbone'] = channels_last.eval()
     if torch.cuda.is_available():  # the data preprocessor follows the model
         detectors = {name: model.cuda() for name, model in detectors.items()}
     for batch in SPEED_BATCHES:
@@ -131,7 +135,7 @@ def _status_mib(field: str) -> float:
 
 def memory_worker(detector: str, with_cp: bool) -> dict:
     """One training step in this process; its peak memory in MiB."""
-    model, cfg = build_detector(DETECTORS[detector], with_cp)
+    model, cfg = build_detector(DETECTORS[detector], with_cp=with_cp)
     cuda = torch.cuda.is_available()
     if cuda:
         model.cuda()

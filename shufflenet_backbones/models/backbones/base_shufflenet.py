@@ -2,6 +2,7 @@
 ``norm_eval`` and weight initialisation. Each family only builds its stages."""
 from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
+import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule, fuse_conv_bn
 from mmengine.model import BaseModule
@@ -46,6 +47,7 @@ class BaseShuffleNet(BaseModule):
                  act_cfg: dict,
                  norm_eval: bool,
                  with_cp: bool,
+                 channels_last: bool,
                  init_cfg: Union[dict, List[dict], None] = None):
         super().__init__(init_cfg)
         name = type(self).__name__
@@ -71,6 +73,7 @@ class BaseShuffleNet(BaseModule):
         self.act_cfg = act_cfg
         self.norm_eval = norm_eval
         self.with_cp = with_cp
+        self.channels_last = channels_last
         self.deploy = False
 
     def _build_stem(self, channels: int) -> None:
@@ -183,6 +186,9 @@ class BaseShuffleNet(BaseModule):
                     nn.init.zeros_(m.running_mean)
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        if self.channels_last:
+            # the convolutions follow the input's layout; weights need not change
+            x = x.contiguous(memory_format=torch.channels_last)
         outs = []
         x = self.maxpool(self.conv1(x))
         if STEM_INDEX in self.out_indices:
@@ -191,4 +197,6 @@ class BaseShuffleNet(BaseModule):
             x = layer(x)
             if i in self.out_indices:
                 outs.append(x)
+        if self.channels_last:  # heads and necks get the layout they expect
+            return tuple(out.contiguous() for out in outs)
         return tuple(outs)

@@ -230,6 +230,7 @@ def test_switch_to_deploy_folds_bn(name):
 
 @pytest.mark.parametrize('name', BACKBONES)
 def test_channels_last_gives_the_same_outputs(name):
+    """Channels-last by the user (weights and input): outputs stay channels-last."""
     model = randomise_bn(build(name, out_indices=every_index(name))).eval()
     x = torch.rand(2, 3, 64, 96)
     with torch.no_grad():
@@ -240,3 +241,29 @@ def test_channels_last_gives_the_same_outputs(name):
         torch.testing.assert_close(out, exp, rtol=1e-5,
                                    atol=1e-5 * exp.abs().max().item())
         assert out.is_contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+def test_channels_last_option(name):
+    """``channels_last=True``: the same function (forward and backward), NCHW in
+    and out."""
+    indices = every_index(name)
+    plain = randomise_bn(build(name, out_indices=indices))
+    fast = build(name, out_indices=indices, channels_last=True)
+    fast.load_state_dict(plain.state_dict())
+    x = torch.rand(2, 3, 64, 96)
+
+    def forward_backward(model):
+        outs = model.eval()(x)
+        sum(out.sum() for out in outs).backward()
+        return outs
+
+    expected = forward_backward(plain)
+    for out, exp in zip(forward_backward(fast), expected):
+        assert out.is_contiguous()
+        torch.testing.assert_close(out, exp, rtol=1e-5,
+                                   atol=1e-5 * exp.abs().max().item())
+    grads = dict(plain.named_parameters())
+    for key, param in fast.named_parameters():
+        torch.testing.assert_close(param.grad, grads[key].grad, rtol=1e-4,
+                                   atol=1e-4 * grads[key].grad.abs().max().item())
