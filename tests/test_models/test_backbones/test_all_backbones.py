@@ -267,3 +267,11 @@ def test_channels_last_option(name):
     for key, param in fast.named_parameters():
         torch.testing.assert_close(param.grad, grads[key].grad, rtol=1e-4,
                                    atol=1e-4 * grads[key].grad.abs().max().item())
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+def test_switch_to_deploy_refuses_group_norm(name):
+    model = build(name, norm_cfg=dict(type='GN', num_groups=1)).eval()
+    with pytest.raises(ValueError, match='only BN can be folded'):
+        model.switch_to_deploy()
+    assert not model.deploy
