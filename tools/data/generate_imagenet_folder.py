@@ -11,28 +11,16 @@ config's ``data_root`` at it. The same arguments give the same files. See
 """
 import argparse
 
+from shufflenet_backbones.datasets.generator_args import add_generator_args
 from shufflenet_backbones.datasets.synthetic_imagenet import generate_imagenet_folder
-
-
-def positive_int(text: str) -> int:
-    """argparse type: the error then names the option (``argument --size: ...``)."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f'must be a positive integer, got {text!r}')
-    return int(text)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Generate a synthetic circle / square / triangle classification '
         'dataset in mmpretrain\'s ImageNet layout')
-    parser.add_argument('out_dir', help='output folder (a config\'s data_root)')
-    parser.add_argument('--num-train', type=positive_int, default=100,
-                        help='training images per class')
-    parser.add_argument('--num-val', type=positive_int, default=20,
-                        help='validation images per class')
-    parser.add_argument('--size', type=positive_int, default=64,
-                        help='side of the square images in pixels')
-    parser.add_argument('--seed', type=int, default=0, help='random seed')
+    add_generator_args(parser, num_train=100, num_val=20, size=64,
+                       counted='images per class')
     return parser.parse_args(argv)
 
 

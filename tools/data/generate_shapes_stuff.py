@@ -12,6 +12,8 @@ same arguments give the same files. See
 """
 import argparse
 
+from shufflenet_backbones.datasets.generator_args import (add_generator_args,
+                                                          positive_int)
 from shufflenet_backbones.datasets.synthetic_stuff import generate_shapes_stuff
 
 
@@ -19,16 +21,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Generate a synthetic circle / square / triangle segmentation '
         'dataset in the COCO-Stuff164k layout')
-    parser.add_argument('out_dir', help='output folder (a config\'s data_root)')
-    parser.add_argument('--num-train', type=int, default=200,
-                        help='number of training images')
-    parser.add_argument('--num-val', type=int, default=50,
-                        help='number of validation images')
-    parser.add_argument('--size', type=int, default=128,
-                        help='side of the square images in pixels')
-    parser.add_argument('--max-objects', type=int, default=3,
-                        help='at most this many shapes per image (at least 1)')
-    parser.add_argument('--seed', type=int, default=0, help='random seed')
+    add_generator_args(parser, num_train=200, num_val=50, size=128)
+    parser.add_argument('--max-objects', type=positive_int, default=3,
+                        help='at most this many shapes per image (default: 3)')
     return parser.parse_args()
 
 
