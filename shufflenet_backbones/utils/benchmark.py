@@ -1,5 +1,7 @@
-"""What the benchmark scripts in tools/analysis share: interleaved timing, the
-summary of the rounds, a description of the machine and the report files."""
+"""What the benchmark scripts in tools/analysis share: their timing options,
+interleaved timing, the summary of the rounds, a description of the machine and the
+report files."""
+import argparse
 import datetime
 import json
 import os
@@ -9,34 +11,59 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import torch
 
-__all__ = ['interleaved_rates', 'summarise', 'new_report', 'write_report',
-           'report_header']
+__all__ = [
+    'Timing', 'add_timing_args', 'start_timing', 'interleaved_rates', 'summarise',
+    'new_report', 'write_report', 'report_header'
+]
 
 
-def interleaved_rates(passes: Dict[str, Callable[[], int]], warmup: int,
-                      rounds: int, target_s: float
+class Timing(NamedTuple):
+    warmup: int  # passes per entry before timing
+    rounds: int
+    target_seconds: float  # per entry and round
+
+
+def add_timing_args(parser: argparse.ArgumentParser) -> None:
+    """``--threads``, ``--quick`` and ``--out-dir``."""
+    parser.add_argument('--threads', type=int, default=2,
+                        help='intra-op threads (default: 2)')
+    parser.add_argument('--quick', action='store_true',
+                        help='fewer warm-up passes and rounds, shorter rounds')
+    parser.add_argument('--out-dir', type=Path, default=Path('work_dirs/benchmarks'),
+                        help='where the JSON and Markdown reports go')
+
+
+def start_timing(args: argparse.Namespace, settings: Dict[str, Timing]) -> Timing:
+    """Fix the thread count and the seed; the ``'quick'`` or ``'full'`` settings
+    as ``--quick`` asks."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    return settings['quick' if args.quick else 'full']
+
+
+def interleaved_rates(passes: Dict[str, Callable[[], int]], timing: Timing
                       ) -> Tuple[int, Dict[str, List[float]]]:
     """Images / second of each entry per round, the entries interleaved (A, B, C,
     A, B, C, ...) so that changes in machine load hit them alike.
 
     Each callable runs one forward pass and returns the images it processed. The
     passes per round are the same for every entry, chosen so that the slowest
-    warm-up pass fills ``target_s`` seconds; returned with the rates.
+    warm-up pass fills ``timing.target_seconds``; returned with the rates.
     """
     slowest = 0.0
     for run in passes.values():
-        for _ in range(warmup):
+        for _ in range(timing.warmup):
             run()
         start = time.perf_counter()
         run()
         slowest = max(slowest, time.perf_counter() - start)
-    per_round = max(1, round(target_s / slowest))
+    per_round = max(1, round(timing.target_seconds / slowest))
     rates = {name: [] for name in passes}
-    for _ in range(rounds):
+    for _ in range(timing.rounds):
         for name, run in passes.items():
             images = 0
             start = time.perf_counter()
@@ -71,8 +98,12 @@ def _machine(versions: Dict[str, str]) -> dict:
                 versions=dict(torch=torch.__version__, **versions))
 
 
-def new_report(kind: str, settings: dict, versions: Dict[str, str]) -> dict:
-    """The common part of a benchmark report: what, when, how and where."""
+def new_report(kind: str, versions: Dict[str, str],
+               timing: Optional[Timing] = None) -> dict:
+    """The common part of a benchmark report: what, when, how (the timing
+    settings and threads of a timed run) and where."""
+    settings = {} if timing is None else dict(timing._asdict(),
+                                              threads=torch.get_num_threads())
     now = datetime.datetime.now()
     return dict(kind=kind, date=now.isoformat(timespec='seconds'),
                 command=' '.join(shlex.quote(a) for a in ['python', *sys.argv]),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shufflenet_backbones.utils.benchmark import new_report
+from shufflenet_backbones.utils.benchmark import Timing, new_report
 
 ANALYSIS = Path(__file__).parents[2] / 'tools' / 'analysis'
 
@@ -49,9 +49,10 @@ def test_detector_benchmark_runs_end_to_end(monkeypatch, tmp_path):
     monkeypatch.setattr(bench, 'HEIGHT', 96)
     monkeypatch.setattr(bench, 'WIDTH', 128)
     monkeypatch.setattr(bench, 'SPEED_BATCHES', (1, ))
-    report = bench.new_report('detector', dict(warmup=0, rounds=2, threads=1), {})
+    timing = Timing(warmup=0, rounds=2, target_seconds=0.01)
+    report = new_report('detector', {}, timing)
     report.update(speed=[], memory=[])
-    bench.measure_speed(report, warmup=0, rounds=2, target_s=0.01)
+    bench.measure_speed(report, timing)
     names = [row['detector'] for row in report['speed']]
     assert names == ['Light-Head R-CNN', 'Faster R-CNN + FPN',
                      'Light-Head R-CNN, deploy backbone',
@@ -77,7 +78,7 @@ def reports(tmp_path, monkeypatch):
     for kind, empty in (('backbone', dict(results=[], parity={})),
                         ('detector', dict(speed=[], memory=[]))):
         for age, stamp in (('old', '20260101_000000'), ('new', '20261231_000000')):
-            report = new_report(kind, dict(warmup=1, rounds=2), {})
+            report = new_report(kind, {}, Timing(1, 2, 0.1))
             report['machine']['load_average_after'] = [0.0, 0.0, 0.0]
             report.update(empty, command=f'{age} {kind}')
             (bench_dir / f'{kind}_{stamp}.json').write_text(json.dumps(report))

@@ -57,9 +57,10 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from shufflenet_backbones.models import ShuffleNetV1, ShuffleNetV2
 from shufflenet_backbones.models.backbones import BaseShuffleNet
 from shufflenet_backbones.models.layers import ShuffleV2Unit, channel_shuffle
-from shufflenet_backbones.utils.benchmark import (interleaved_rates, new_report,
-                                                  report_header, summarise,
-                                                  write_report)
+from shufflenet_backbones.utils.benchmark import (Timing, add_timing_args,
+                                                  interleaved_rates, new_report,
+                                                  report_header, start_timing,
+                                                  summarise, write_report)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'model_converters'))
 from torchvision2shufflenet import convert  # noqa: E402
@@ -73,8 +74,7 @@ TORCHVISION_V2 = {0.5: 'shufflenet_v2_x0_5', 1.0: 'shufflenet_v2_x1_0',
 # CPU always; CUDA as well where there is a GPU (not tried on the development
 # machine, which has none)
 DEVICES = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
-# (warm-up passes, rounds, target seconds per model and round)
-SETTINGS = {'full': (3, 10, 0.5), 'quick': (1, 5, 0.2)}
+SETTINGS = {'full': Timing(3, 10, 0.5), 'quick': Timing(1, 5, 0.2)}
 OURS = 'ours'
 TORCHVISION = 'torchvision'
 TORCHVISION_CL = 'torchvision, channels-last'
@@ -250,14 +250,13 @@ def forward(model: nn.Module, x: torch.Tensor) -> Callable[[], int]:
 
 
 def time_case(report: dict, family: str, variants: Dict[str, Variant], device: str,
-              label: str, shape: Tuple[int, ...],
-              settings: Tuple[int, int, float]) -> None:
+              label: str, shape: Tuple[int, ...], timing: Timing) -> None:
     """Time every variant on one input and add a row per variant to the report."""
     label = f'{label}, {device}'
     x = torch.rand(*shape, device=device)
     with torch.inference_mode():
         passes, rates = interleaved_rates(
-            {name: forward(v.model, x) for name, v in variants.items()}, *settings)
+            {name: forward(v.model, x) for name, v in variants.items()}, timing)
     medians = {name: statistics.median(r) for name, r in rates.items()}
     for name, per_round in rates.items():
         peer = variants[name].peer
@@ -316,28 +315,20 @@ def to_markdown(report: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--threads', type=int, default=2,
-                        help='intra-op threads (default: 2)')
+    add_timing_args(parser)
     parser.add_argument('--v2-widths', type=float, nargs='+', default=[1.0],
                         choices=sorted(TORCHVISION_V2),
                         help='ShuffleNetV2 widths to compare (default: 1.0)')
-    parser.add_argument('--quick', action='store_true',
-                        help='fewer warm-up passes, rounds and passes per round')
-    parser.add_argument('--out-dir', type=Path, default=Path('work_dirs/benchmarks'))
     args = parser.parse_args()
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    warmup, rounds, target_s = SETTINGS['quick' if args.quick else 'full']
+    timing = start_timing(args, SETTINGS)
     families = {f'ShuffleNetV2 {w}x': lambda w=w: v2_models(w) for w in args.v2_widths}
     families['ShuffleNetV1 g=3 1.0x'] = v1_models
 
     report = new_report(
         'backbone',
-        dict(warmup=warmup, rounds=rounds, target_seconds=target_s,
-             threads=args.threads),
-        dict(torchvision=torchvision.__version__,
-             mmpretrain=mmpretrain.__version__))
+        dict(torchvision=torchvision.__version__, mmpretrain=mmpretrain.__version__),
+        timing)
     report.update(parity={}, results=[])
     for family, build in families.items():
         variants = build()
@@ -348,8 +339,7 @@ def main() -> None:
                 for name, v in variants.items()
             }
             for label, shape in CASES:
-                time_case(report, family, on_device, device, label, shape,
-                          (warmup, rounds, target_s))
+                time_case(report, family, on_device, device, label, shape, timing)
     write_report(report, to_markdown, args.out_dir)
 
 

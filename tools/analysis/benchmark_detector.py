@@ -45,9 +45,10 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 
 import shufflenet_backbones  # noqa: F401  (registers the models)
-from shufflenet_backbones.utils.benchmark import (interleaved_rates, new_report,
-                                                  report_header, summarise,
-                                                  write_report)
+from shufflenet_backbones.utils.benchmark import (Timing, add_timing_args,
+                                                  interleaved_rates, new_report,
+                                                  report_header, start_timing,
+                                                  summarise, write_report)
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / 'det'
 DETECTORS = {
@@ -64,8 +65,7 @@ MEMORY_BATCH = 2
 # separately returns it when freed, and the peaks repeat to 0.1 MiB.
 MALLOC_ENV = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536',
                   MALLOC_TRIM_THRESHOLD_='0')
-# (warm-up passes, rounds, target seconds per model and round)
-SETTINGS = {'full': (2, 7, 2.0), 'quick': (1, 3, 0.5)}
+SETTINGS = {'full': Timing(2, 7, 2.0), 'quick': Timing(1, 3, 0.5)}
 
 
 def build_detector(config: Path, **backbone_options) -> Tuple[nn.Module, Config]:
@@ -95,7 +95,7 @@ def test_step(model: nn.Module, packed: dict) -> Callable[[], int]:
     return run
 
 
-def measure_speed(report: dict, warmup: int, rounds: int, target_s: float) -> None:
+def measure_speed(report: dict, timing: Timing) -> None:
     detectors = {name: build_detector(path)[0].eval()
                  for name, path in DETECTORS.items()}
     deployed = copy.deepcopy(detectors[LIGHT_HEAD])
@@ -111,7 +111,7 @@ def measure_speed(report: dict, warmup: int, rounds: int, target_s: float) -> No
         with torch.inference_mode():
             passes, rates = interleaved_rates(
                 {name: test_step(model, packed) for name, model in detectors.items()},
-                warmup, rounds, target_s)
+                timing)
         faster = statistics.median(rates[FASTER])
         for name, per_round in rates.items():
             row = dict(detector=name, input=f'{HEIGHT}x{WIDTH}, batch {batch}',
@@ -217,32 +217,22 @@ def to_markdown(report: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--threads', type=int, default=2,
-                        help='intra-op threads (default: 2)')
-    parser.add_argument('--quick', action='store_true',
-                        help='fewer warm-up passes and rounds')
+    add_timing_args(parser)
     parser.add_argument('--skip-memory', action='store_true',
                         help='time inference only')
-    parser.add_argument('--out-dir', type=Path, default=Path('work_dirs/benchmarks'))
     # internal: one memory measurement in a fresh process
     parser.add_argument('--memory-worker', choices=list(DETECTORS),
                         help=argparse.SUPPRESS)
     parser.add_argument('--with-cp', action='store_true', help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    timing = start_timing(args, SETTINGS)
     if args.memory_worker:
         print(json.dumps(memory_worker(args.memory_worker, args.with_cp)))
         return
-    warmup, rounds, target_s = SETTINGS['quick' if args.quick else 'full']
-    report = new_report(
-        'detector',
-        dict(warmup=warmup, rounds=rounds, target_seconds=target_s,
-             threads=args.threads),
-        dict(mmdet=mmdet.__version__))
+    report = new_report('detector', dict(mmdet=mmdet.__version__), timing)
     report.update(speed=[], memory=[])
-    measure_speed(report, warmup, rounds, target_s)
+    measure_speed(report, timing)
     if not args.skip_memory:
         measure_memory(report, args.threads)
     write_report(report, to_markdown, args.out_dir)

@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument('--out-dir', type=Path, default=Path('work_dirs/benchmarks'))
     args = parser.parse_args()
 
-    report = new_report('flops', {}, {})
+    report = new_report('flops', {})
     report['rows'] = measure()
     write_report(report, to_markdown, args.out_dir)
 
