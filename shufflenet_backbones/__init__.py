@@ -1,8 +1,14 @@
-"""ShuffleNet V1 / V2 / V2* for OpenMMLab. Importing the package registers every
-module (this is what ``custom_imports=dict(imports=['shufflenet_backbones'])`` does)
-and lets mmengine load its own checkpoints under torch >= 2.6 (see checkpoint.py)."""
+"""ShuffleNet V1 / V2 / V2* for OpenMMLab: the plugin.
+
+Importing the package (what ``custom_imports=dict(imports=['shufflenet_backbones'])``
+does) registers what configs name -- models, ops and transforms -- and lets mmengine
+load its own checkpoints safely under torch >= 2.6 (see
+``safe_checkpoint_loading.py``). Nothing else is imported: the workflow code
+(``cli``, ``apis``, ``data``, ``weights``, ``analysis``) is imported by whoever
+uses it.
+"""
 from . import datasets, models  # noqa: F401  (registers the modules)
-from .checkpoint import allow_mmengine_checkpoints
+from .safe_checkpoint_loading import allow_mmengine_checkpoints
 from .version import __version__
 
 allow_mmengine_checkpoints()

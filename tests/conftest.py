@@ -1,6 +1,20 @@
+"""Fixtures every test folder shares: a fixed random state and mmdet's scope for
+each test, trained-looking BN layers, digests of generated files, and running the
+scripts of tools/ as a user does."""
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Dict, Optional, Sequence
+
 import pytest
 import torch
+import torch.nn as nn
 from mmengine.registry import DefaultScope
+from torch.nn.modules.batchnorm import _BatchNorm
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -20,3 +34,93 @@ def _mmdet_scope():
     """
     with DefaultScope.overwrite_default_scope('mmdet'):
         yield
+
+
+@pytest.fixture(scope='session')
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+def _randomise_bn(model: nn.Module,
+                  batch_shape: Optional[Sequence[int]] = None) -> nn.Module:
+    """Give every BN layer random affine parameters and trained-looking running
+    statistics, and return the model in eval mode.
+
+    Fresh BN layers (mean 0, variance 1, identity affine) make folding a near no-op
+    and leave V2's deepest maps near 1e-4, where tolerances prove nothing. The
+    statistics are random (default) or, with ``batch_shape``, those of one batch of
+    random images of that shape, which keeps every map of order 1 however deep.
+    """
+    norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    for m in norms:
+        nn.init.uniform_(m.weight, 0.5, 1.5)
+        nn.init.uniform_(m.bias, -0.5, 0.5)
+        if batch_shape is None:
+            nn.init.uniform_(m.running_mean, -0.2, 0.2)
+            nn.init.uniform_(m.running_var, 0.5, 2.0)
+    if batch_shape is not None:
+        momenta = {m: m.momentum for m in norms}
+        for m in norms:
+            m.momentum = 1.0  # running statistics := those of the next batch
+        model.train()
+        with torch.no_grad():
+            model(torch.rand(*batch_shape))
+        for m, momentum in momenta.items():
+            m.momentum = momentum
+    model.eval()
+    return model
+
+
+@pytest.fixture(scope='session')
+def randomise_bn() -> Callable[..., nn.Module]:
+    """``randomise_bn(model, batch_shape=None)``: see :func:`_randomise_bn`."""
+    return _randomise_bn
+
+
+def _file_digests(root) -> Dict[str, str]:
+    """sha256 of every file under ``root``, by path relative to it."""
+    root = Path(root)
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob('*')) if p.is_file()
+    }
+
+
+@pytest.fixture(scope='session')
+def file_digests() -> Callable[..., Dict[str, str]]:
+    """``file_digests(root)``: sha256 of every file under root (to compare two
+    generated datasets)."""
+    return _file_digests
+
+
+def _tool_env() -> dict:
+    """The environment a tool runs in: this checkout importable, one OpenMP
+    thread per process (2 shared cores) and no launcher variables left over."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = str(REPO_ROOT) + os.pathsep + env.get('PYTHONPATH', '')
+    env['OMP_NUM_THREADS'] = '1'
+    env.pop('LOCAL_RANK', None)
+    return env
+
+
+def _run_tool(script, *args, cwd=None, timeout: int = 300,
+              **env) -> subprocess.CompletedProcess:
+    """Run a tools/ script with its arguments as a user would (``python`` for .py,
+    ``bash`` for .sh; a relative path is from the repository root) and capture
+    its output. ``env`` adds environment variables."""
+    runner = ['bash'] if str(script).endswith('.sh') else [sys.executable]
+    return subprocess.run([*runner, str(script), *map(str, args)],
+                          cwd=cwd or REPO_ROOT, env=dict(_tool_env(), **env),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope='session')
+def tool_env() -> dict:
+    """The environment tools run in (see :func:`_tool_env`)."""
+    return _tool_env()
+
+
+@pytest.fixture(scope='session')
+def run_tool() -> Callable[..., subprocess.CompletedProcess]:
+    """``run_tool(script, *args, cwd=None, **env)``: see :func:`_run_tool`."""
+    return _run_tool

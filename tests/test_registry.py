@@ -1,20 +1,63 @@
 """How configs of mmdet, mmseg and mmpretrain reach our backbones."""
+import json
+import subprocess
+import sys
+
 import pytest
-from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 import shufflenet_backbones  # noqa: F401
-from shufflenet_backbones.models import ShuffleNetV1, ShuffleNetV2, ShuffleNetV2Star
+from shufflenet_backbones.models import (ShuffleNetV1, ShuffleNetV2,
+                                         ShuffleNetV2Star)
 
 OURS = {'ShuffleNetV1': ShuffleNetV1, 'ShuffleNetV2': ShuffleNetV2,
         'ShuffleNetV2Star': ShuffleNetV2Star}
 
 
-def test_custom_imports_config_registers_the_package():
-    cfg = Config(dict(custom_imports=dict(imports=['shufflenet_backbones'],
-                                          allow_failed_imports=False)))
-    from mmengine.utils import import_modules_from_strings
-    import_modules_from_strings(**cfg.custom_imports)
+# Run in a fresh interpreter: in this one the package is imported already, so
+# neither what custom_imports registers nor what the import pulls in would show.
+FRESH_IMPORT = """
+import json, sys
+from mmengine.config import Config
+from mmengine.utils import import_modules_from_strings
+from mmdet.registry import MODELS as DET, TRANSFORMS as DET_TRANSFORMS
+from mmseg.registry import MODELS as SEG, TRANSFORMS as SEG_TRANSFORMS
+before = set(DET.module_dict) | set(SEG.module_dict) | set(SEG_TRANSFORMS.module_dict)
+cfg = Config(dict(custom_imports=dict(imports=['shufflenet_backbones'],
+                                      allow_failed_imports=False)))
+import_modules_from_strings(**cfg.custom_imports)
+after = set(DET.module_dict) | set(SEG.module_dict) | set(SEG_TRANSFORMS.module_dict)
+print(json.dumps(dict(
+    registered=sorted(after - before),
+    modules=sorted(m for m in sys.modules if m.startswith('shufflenet_backbones')))))
+"""
+# Workflow code: what tools/ and users run; importing the plugin must not load it.
+WORKFLOW_PACKAGES = ('cli', 'data', 'weights', 'analysis', 'apis')
+
+
+@pytest.fixture(scope='module')
+def fresh_import(tool_env):
+    """What a config's ``custom_imports`` registers in mmdet / mmseg, and which of
+    the package's modules it imports, seen from a fresh interpreter."""
+    result = subprocess.run([sys.executable, '-c', FRESH_IMPORT], env=tool_env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_custom_imports_registers_models_and_transforms(fresh_import):
+    expected = {'ShuffleNetV1', 'ShuffleNetV2', 'ShuffleNetV2Star', 'LightHeadRCNN',
+                'SelectRPNHead', 'LargeSeparableConv', 'PSRoIExtractor',
+                'CheckSegLabels'}
+    assert expected <= set(fresh_import['registered'])
+
+
+def test_package_import_loads_no_workflow_module(fresh_import):
+    modules = fresh_import['modules']
+    assert 'shufflenet_backbones.models.backbones.shufflenet_v2' in modules
+    workflow = [m for m in modules
+                if m.split('.')[1:2] and m.split('.')[1] in WORKFLOW_PACKAGES]
+    assert workflow == []
 
 
 @pytest.mark.parametrize('scope', ['mmdet', 'mmseg'])

@@ -7,11 +7,7 @@ tiny ImageNet-style folder (generate_imagenet_folder), tools/test.py,
 tools/model_converters/export_backbone.py, and the exported weights loaded into the
 detection configs' backbone. About 1.5 minutes on 2 CPU cores.
 """
-import importlib.util
-import os
 import os.path as osp
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +23,9 @@ from mmpretrain.structures import DataSample
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import shufflenet_backbones  # noqa: F401  (registers ours, allow-lists checkpoints)
-from shufflenet_backbones.datasets import generate_imagenet_folder
-from shufflenet_backbones.models import ShuffleNetV1, ShuffleNetV2, ShuffleNetV2Star
+from shufflenet_backbones.data import generate_imagenet_folder
+from shufflenet_backbones.models import (ShuffleNetV1, ShuffleNetV2,
+                                         ShuffleNetV2Star)
 
 ROOT = Path(__file__).parents[2]
 CLS_CONFIGS = sorted((ROOT / 'configs' / 'cls').glob('*.py'))
@@ -201,19 +198,6 @@ def imagenet_root(tmp_path_factory):
     return str(root)
 
 
-def tool_env() -> dict:
-    env = dict(os.environ)
-    env['PYTHONPATH'] = str(ROOT) + os.pathsep + env.get('PYTHONPATH', '')
-    env['OMP_NUM_THREADS'] = '1'  # 2 shared cores: no thread oversubscription
-    env.pop('LOCAL_RANK', None)
-    return env
-
-
-def run_tool(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=str(ROOT), env=tool_env(),
-                          capture_output=True, text=True, timeout=300)
-
-
 def data_options(data_root: str, loaders) -> list:
     options = []
     for loader in loaders:
@@ -223,7 +207,7 @@ def data_options(data_root: str, loaders) -> list:
 
 
 @pytest.fixture(scope='module', params=sorted(E2E))
-def trained(request, imagenet_root, tmp_path_factory):
+def trained(run_tool, request, imagenet_root, tmp_path_factory):
     """A 2-iteration run of a config on the tiny dataset, validated at its end
     (training is the expensive part: the tests below share it)."""
     tmp = tmp_path_factory.mktemp('cls')
@@ -252,7 +236,7 @@ def test_train_tool_trains_and_validates(trained):
     assert lr == pytest.approx(0.5 * (1 - 2 / 299999))
 
 
-def test_test_tool_evaluates(trained, tmp_path):
+def test_test_tool_evaluates(run_tool, trained, tmp_path):
     result = run_tool(
         TEST, trained['config'], trained['checkpoint'], '--work-dir', str(tmp_path),
         '--cfg-options', *data_options(trained['data_root'], ('test_dataloader', )))
@@ -261,7 +245,7 @@ def test_test_tool_evaluates(trained, tmp_path):
 
 
 @pytest.fixture(scope='module')
-def exported(trained):
+def exported(run_tool, trained):
     dst = str(trained['tmp'] / 'export' / 'backbone.pth')
     result = run_tool(EXPORT, trained['checkpoint'], dst)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -297,47 +281,3 @@ def test_exported_backbone_loads_into_detector_backbone(trained, exported):
     assert len(loaded) == sum(k.startswith('backbone.') for k in trained_sd)
     for key, value in loaded.items():
         assert torch.equal(value, trained_sd[f'backbone.{key}']), key
-
-
-# ---------------------------------------------------------------------------------
-# export errors (in-process: no need for another interpreter start)
-
-
-@pytest.fixture(scope='module')
-def export_tool():
-    spec = importlib.util.spec_from_file_location('shufflenet_export_backbone', EXPORT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_export_missing_file(export_tool, tmp_path, capsys):
-    missing = str(tmp_path / 'nope.pth')
-    with pytest.raises(SystemExit) as exit_info:
-        export_tool.main([missing, str(tmp_path / 'out.pth')])
-    assert exit_info.value.code == 1
-    err = capsys.readouterr().err
-    assert f'checkpoint not found: {missing}' in err and 'Traceback' not in err
-    assert not (tmp_path / 'out.pth').exists()
-
-
-def test_export_without_backbone_keys(export_tool, tmp_path, capsys):
-    src = str(tmp_path / 'head_only.pth')
-    torch.save(dict(state_dict={'head.fc.weight': torch.zeros(2, 2)}), src)
-    with pytest.raises(SystemExit) as exit_info:
-        export_tool.main([src, str(tmp_path / 'out.pth')])
-    assert exit_info.value.code == 1
-    err = capsys.readouterr().err
-    assert 'no "backbone.*" weights' in err and 'head.fc.weight' in err
-    assert not (tmp_path / 'out.pth').exists()
-
-
-def test_export_strips_ddp_prefix(export_tool, tmp_path):
-    src, dst = str(tmp_path / 'ddp.pth'), str(tmp_path / 'out.pth')
-    weight = torch.randn(3)
-    torch.save({'module.backbone.conv1.bn.weight': weight,
-                'module.head.fc.bias': torch.zeros(2)}, src)
-    export_tool.main([src, dst])
-    out = torch.load(dst, map_location='cpu', weights_only=True)
-    assert list(out['state_dict']) == ['backbone.conv1.bn.weight']
-    assert torch.equal(out['state_dict']['backbone.conv1.bn.weight'], weight)

@@ -15,8 +15,20 @@ CONFIG_DIR = Path(__file__).parents[2] / 'configs'
 DET_CONFIGS = sorted(CONFIG_DIR.glob('det/*.py'))
 
 
+# What configs/det offers: Light-Head R-CNN for V1 and every V2 / V2* width, Faster
+# R-CNN + FPN for the three families, Mask R-CNN for V2 / V2*, and the demo. A
+# config added or removed must be added here too, so that it is tested on purpose.
+EXPECTED = {
+    'lighthead_shufflenetv1.py', 'lighthead_shufflenetv2_shapes_demo.py',
+    *(f'lighthead_shufflenetv2{star}{width}.py' for star in ('', 'star')
+      for width in ('_0.5x', '', '_1.5x', '_2x')),
+    *(f'faster_rcnn_fpn_shufflenetv{v}.py' for v in ('1', '2', '2star')),
+    *(f'mask_rcnn_fpn_shufflenetv{v}.py' for v in ('2', '2star')),
+}
+
+
 def test_every_det_config_is_collected():
-    assert len(DET_CONFIGS) >= 15
+    assert {path.name for path in DET_CONFIGS} == EXPECTED
 
 
 @pytest.mark.parametrize('path', DET_CONFIGS, ids=lambda p: p.name)

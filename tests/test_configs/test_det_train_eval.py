@@ -1,12 +1,10 @@
 """Each detection family trains a few iterations on generated data with
 tools/train.py and is evaluated with COCO metrics by tools/test.py."""
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from shufflenet_backbones.datasets import SHAPE_CLASSES, generate_shapes_coco
+from shufflenet_backbones.data import SHAPE_CLASSES, generate_shapes_coco
 
 ROOT = Path(__file__).parents[2]
 
@@ -53,7 +51,7 @@ default_hooks = dict(logger=dict(interval=1),
 
 
 @pytest.mark.parametrize('family', sorted(FAMILIES))
-def test_family_trains_and_evaluates(family, shapes, tmp_path):
+def test_family_trains_and_evaluates(run_tool, family, shapes, tmp_path):
     config, metrics = FAMILIES[family]
     cfg_path = tmp_path / 'short.py'
     short_run_config(ROOT / config, shapes, metrics, cfg_path)
@@ -61,14 +59,10 @@ def test_family_trains_and_evaluates(family, shapes, tmp_path):
         with open(cfg_path, 'a') as f:
             f.write("model['roi_head']['mask_head'] = dict(num_classes=3)\n")
     work_dir = tmp_path / 'work'
-    train = subprocess.run(
-        [sys.executable, 'tools/train.py', str(cfg_path), '--work-dir', str(work_dir)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    train = run_tool('tools/train.py', cfg_path, '--work-dir', work_dir)
     assert train.returncode == 0, train.stderr[-3000:]
-    test = subprocess.run(
-        [sys.executable, 'tools/test.py', str(cfg_path), str(work_dir / 'iter_2.pth'),
-         '--work-dir', str(work_dir)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    test = run_tool('tools/test.py', cfg_path, work_dir / 'iter_2.pth', '--work-dir',
+                    work_dir)
     assert test.returncode == 0, test.stderr[-3000:]
     log = test.stdout + test.stderr
     for metric in metrics:

@@ -3,12 +3,7 @@ predicts; the generated COCO-Stuff-layout shapes data; ``CheckSegLabels``; and t
 FCN demo config and the DeepLabV3+ COCO-Stuff config, each trained for 2 iterations
 by tools/train.py and evaluated by tools/test.py (subprocesses) on the generated
 data. About 1.5 minutes on 2 CPU cores."""
-import hashlib
-import os
 import re
-import runpy
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +19,11 @@ from mmseg.structures import SegDataSample
 from PIL import Image
 
 import shufflenet_backbones  # noqa: F401
-from shufflenet_backbones.datasets.synthetic_shapes import SHAPE_PALETTE
-from shufflenet_backbones.datasets.synthetic_stuff import (IGNORE_INDEX,
-                                                           STUFF_CLASSES,
-                                                           generate_shapes_stuff)
+from shufflenet_backbones.data.cli import generate_shapes_stuff_main
+from shufflenet_backbones.data.synthetic_shapes import SHAPE_PALETTE
+from shufflenet_backbones.data.synthetic_stuff import (IGNORE_INDEX,
+                                                       STUFF_CLASSES,
+                                                       generate_shapes_stuff)
 from shufflenet_backbones.datasets.transforms import CheckSegLabels
 
 ROOT = Path(__file__).parents[2]
@@ -37,7 +33,6 @@ DEMO_CONFIG = ROOT / 'configs' / 'seg' / 'fcn_shufflenetv2_shapes_demo.py'
 DEEPLAB_CONFIG = (ROOT / 'configs' / 'seg' /
                   'deeplabv3plus_shufflenetv2_os8_cocostuff164k.py')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-GENERATOR_CLI = ROOT / 'tools' / 'data' / 'generate_shapes_stuff.py'
 SIZE = 128
 
 
@@ -64,13 +59,6 @@ def random_batch(num_classes, num_images=2):
                                  pad_shape=(SIZE, SIZE)))
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
-
-
-def file_digests(root):
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(Path(root).rglob('*')) if p.is_file()
-    }
 
 
 # ---------------------------------------------------------------------------------
@@ -184,9 +172,8 @@ def test_generator_labels_match_images(stuff):
     seen = set()
     for png in sorted((root / 'annotations' / 'train2017').glob('*.png')):
         labels = np.asarray(Image.open(png))
-        image = np.asarray(Image.open(
-            root / 'images' / 'train2017' / png.name.replace('_labelTrainIds.png',
-                                                           '.jpg')))
+        jpg = png.name.replace('_labelTrainIds.png', '.jpg')
+        image = np.asarray(Image.open(root / 'images' / 'train2017' / jpg))
         assert labels.dtype == np.uint8 and labels.shape == (SIZE, SIZE)
         assert image.shape == (SIZE, SIZE, 3)
         values = set(np.unique(labels).tolist())
@@ -202,7 +189,7 @@ def test_generator_labels_match_images(stuff):
     assert splits['train']['ignored_pixels'] > 0
 
 
-def test_generator_is_deterministic(stuff, tmp_path):
+def test_generator_is_deterministic(file_digests, stuff, tmp_path):
     root, _ = stuff
     generate_shapes_stuff(str(tmp_path / 'same'), 8, 4, SIZE, 0)
     assert file_digests(tmp_path / 'same') == file_digests(root)
@@ -210,11 +197,10 @@ def test_generator_is_deterministic(stuff, tmp_path):
     assert file_digests(tmp_path / 'other') != file_digests(root)
 
 
-def test_generator_cli(tmp_path, monkeypatch, capsys):
+def test_generator_cli(tmp_path, capsys):
     out = tmp_path / 'cli'
-    monkeypatch.setattr(sys, 'argv', [str(GENERATOR_CLI), str(out), '--num-train',
-                                      '2', '--num-val', '1', '--size', '64'])
-    runpy.run_path(str(GENERATOR_CLI), run_name='__main__')
+    generate_shapes_stuff_main([str(out), '--num-train', '2', '--num-val', '1',
+                                '--size', '64'])
     assert len(list((out / 'images' / 'train2017').glob('*.jpg'))) == 2
     assert len(list((out / 'annotations' / 'val2017').glob('*.png'))) == 1
     assert 'train: 2 images' in capsys.readouterr().out
@@ -259,15 +245,6 @@ def test_check_seg_labels_passes_valid_and_ignore(tmp_path):
 # tools/train.py and tools/test.py, one config per head
 
 
-def run_tool(*args):
-    env = dict(os.environ)
-    env['PYTHONPATH'] = str(ROOT) + os.pathsep + env.get('PYTHONPATH', '')
-    env['OMP_NUM_THREADS'] = '1'  # 2 shared cores: no thread oversubscription
-    env.pop('LOCAL_RANK', None)
-    return subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
-
-
 def small_run_options(config, data_root) -> list:
     """--cfg-options for 2 iterations on the generated data, in seconds on CPU:
     the images at their 128x128 (the COCO-Stuff pipelines resize to 2048x512 and
@@ -292,7 +269,7 @@ def small_run_options(config, data_root) -> list:
 
 @pytest.mark.parametrize('config', [DEMO_CONFIG, DEEPLAB_CONFIG],
                          ids=lambda p: p.name)
-def test_config_trains_and_tests_end_to_end(stuff, tmp_path, config):
+def test_config_trains_and_tests_end_to_end(run_tool, stuff, tmp_path, config):
     root, _ = stuff
     work_dir = tmp_path / 'work'
     options = small_run_options(config, root)

@@ -11,7 +11,6 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from shufflenet_backbones.models.backbones import BaseShuffleNet
 from shufflenet_backbones.registry import MODELS
@@ -37,25 +36,19 @@ def _one_thread():
     torch.set_num_threads(threads)
 
 
-def build_eval(name):
-    """``name`` (V1: groups=3, its default) at width 1.0 with every output, in
-    eval mode.
+@pytest.fixture
+def build_eval(randomise_bn):
+    """``build_eval(name)``: ``name`` (V1: groups=3, its default) at width 1.0
+    with every output, in eval mode, its BN statistics those of one batch of
+    random images (every output of order 1, each BN a non-trivial affine map)."""
 
-    With fresh BN layers (mean 0, variance 1) V2's deepest outputs stay near 1e-4,
-    where a tolerance of 1e-4 would prove nothing. Random BN affine parameters and
-    running statistics taken from one batch of random images keep every output of
-    order 1 and make each BN a non-trivial affine map to export.
-    """
-    every_index = tuple(f.index for f in MODELS.build(dict(type=name)).all_features)
-    model = MODELS.build(dict(type=name, out_indices=every_index))
-    for m in model.modules():
-        if isinstance(m, _BatchNorm):
-            m.momentum = 1.0  # running statistics := those of the next batch
-            torch.nn.init.uniform_(m.weight, 0.5, 1.5)
-            torch.nn.init.uniform_(m.bias, -0.5, 0.5)
-    with torch.no_grad():
-        model.train()(torch.rand(4, 3, *SIZE))
-    return model.eval()
+    def build(name):
+        every_index = tuple(
+            f.index for f in MODELS.build(dict(type=name)).all_features)
+        model = MODELS.build(dict(type=name, out_indices=every_index))
+        return randomise_bn(model, batch_shape=(4, 3, *SIZE))
+
+    return build
 
 
 def assert_outputs_close(actual, expected, tol):
@@ -83,7 +76,7 @@ def test_every_family_is_checked():
 @pytest.mark.filterwarnings('ignore:You are using the legacy TorchScript-based ONNX')
 @pytest.mark.filterwarnings('ignore:The feature will be removed:DeprecationWarning')
 @pytest.mark.parametrize('name', BACKBONES)
-def test_onnx_matches_pytorch(name, tmp_path):
+def test_onnx_matches_pytorch(build_eval, name, tmp_path):
     model = build_eval(name)
     output_names = [f.name for f in model.feature_info]
     spatial = {0: 'batch', 2: 'height', 3: 'width'}
@@ -118,7 +111,7 @@ def test_onnx_matches_pytorch(name, tmp_path):
 # torch 2.13 marks TorchScript deprecated; it still works and still deploys (LibTorch)
 @pytest.mark.filterwarnings('ignore:`torch.jit.:DeprecationWarning')
 @pytest.mark.parametrize('name', BACKBONES)
-def test_jit_trace_matches_pytorch_after_save_and_load(name, tmp_path):
+def test_jit_trace_matches_pytorch_after_save_and_load(build_eval, name, tmp_path):
     model = build_eval(name)
     # check_trace would trace a second time; the outputs are compared below
     traced = torch.jit.trace(model, torch.rand(1, 3, *SIZE), check_trace=False)
@@ -134,7 +127,7 @@ def test_jit_trace_matches_pytorch_after_save_and_load(name, tmp_path):
 
 
 @pytest.mark.parametrize('name', BACKBONES)
-def test_torch_compile_matches_pytorch(name):
+def test_torch_compile_matches_pytorch(build_eval, name):
     """``fullgraph=True``: the whole forward is one graph, no breaks.
 
     ``aot_eager`` runs the same capture and AOT-autograd passes as the default

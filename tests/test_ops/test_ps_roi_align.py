@@ -10,7 +10,14 @@ from shufflenet_backbones.ops.ps_roi_align import _ps_roi_align_pytorch
 # the package's ``ps_roi_align`` attribute is the function, not the submodule
 ps_roi_align_module = importlib.import_module('shufflenet_backbones.ops.ps_roi_align')
 
-tv_ops = pytest.importorskip('torchvision.ops')
+
+@pytest.fixture
+def tv_ops():
+    """torchvision's ops, the reference of avg mode. Only the tests that compare
+    with them need torchvision: the pure-PyTorch path (what runs without it) and
+    max mode are tested either way."""
+    return pytest.importorskip('torchvision.ops')
+
 
 # A 10 x 12 map (H x W) seen at spatial_scale 1 / 0.5 / 0.37: RoIs inside, partly
 # outside, wholly outside (beyond the one-pixel margin), degenerate, inverted and
@@ -91,7 +98,8 @@ def _ps_roi_align_ref(feats, rois, output_size, spatial_scale, sampling_ratio, m
 @pytest.mark.parametrize('spatial_scale', [1.0, 0.5, 0.37])
 @pytest.mark.parametrize('sampling_ratio', [1, 2, 3])
 @pytest.mark.parametrize('output_size', [(3, 2), 2])
-def test_pytorch_avg_matches_torchvision(spatial_scale, sampling_ratio, output_size):
+def test_pytorch_avg_matches_torchvision(tv_ops, spatial_scale, sampling_ratio,
+                                         output_size):
     feats, rois = _inputs(_pair(output_size))
     out = _ps_roi_align_pytorch(feats, rois, output_size, spatial_scale, sampling_ratio)
     expected = tv_ops.ps_roi_align(feats, rois, output_size, spatial_scale,
@@ -105,7 +113,7 @@ def test_pytorch_avg_matches_torchvision(spatial_scale, sampling_ratio, output_s
     torch.testing.assert_close(grad, expected_grad, rtol=0, atol=1e-5)
 
 
-def test_public_avg_is_torchvision():
+def test_public_avg_is_torchvision(tv_ops):
     feats, rois = _inputs()
     out = ps_roi_align(feats, rois, (3, 2), 0.5, 2)
     expected = tv_ops.ps_roi_align(feats, rois, (3, 2), 0.5, 2)
@@ -118,7 +126,7 @@ def test_public_avg_is_torchvision():
     assert torch.equal(ps_roi_align(feats, rois.double(), (3, 2), 0.5, 2), expected)
 
 
-def test_public_avg_without_torchvision(monkeypatch):
+def test_public_avg_without_torchvision(tv_ops, monkeypatch):
     feats, rois = _inputs()
     expected = tv_ops.ps_roi_align(feats, rois, (3, 2), 0.5, 2)
     monkeypatch.setattr(ps_roi_align_module, '_tv_ps_roi_align', None)
@@ -126,7 +134,7 @@ def test_public_avg_without_torchvision(monkeypatch):
         ps_roi_align(feats, rois, (3, 2), 0.5, 2), expected, rtol=0, atol=1e-5)
 
 
-def test_unsupported_dtype_falls_back_to_pytorch():
+def test_unsupported_dtype_falls_back_to_pytorch(tv_ops):
     # torchvision has no bfloat16 kernel
     feats, rois = _inputs()
     out = ps_roi_align(feats.detach().bfloat16(), rois, (3, 2), 0.5, 2)

@@ -2,96 +2,9 @@
 
     python tools/analysis/get_flops.py [--out-dir work_dirs/benchmarks]
 
-Counts as the papers do (:mod:`shufflenet_backbones.utils`): multiply-adds of the
-convolutions and of a 1000-class FC on a 224x224 image; parameters of the backbone
-and that FC. Prints a Markdown table with the ratio ours / paper and writes it with
-the rows as ``flops_<date>.md`` and ``.json`` to ``--out-dir``. The V1 paper gives
-no parameter counts and the V2 paper no classification figures for V2* (only its
-detection FLOPs), so those cells are empty.
+The logic lives in :mod:`shufflenet_backbones.analysis.flops`.
 """
-import argparse
-from pathlib import Path
-from typing import List, Optional
-
-from shufflenet_backbones.models import ShuffleNetV1, ShuffleNetV2, ShuffleNetV2Star
-from shufflenet_backbones.utils import classifier_multiply_adds, classifier_params
-from shufflenet_backbones.utils.benchmark import (new_report, report_header,
-                                                  write_report)
-
-# (model, groups, widen_factor, paper MFLOPs, paper params in millions); V1: Table 1
-# (1x) and Table 2 / 8 (g=3 at other widths); V2: Table 5.
-VARIANTS = [
-    *[(ShuffleNetV1, g, 1.0, mflops, None)
-      for g, mflops in zip((1, 2, 3, 4, 8), (143, 140, 137, 133, 137))],
-    (ShuffleNetV1, 3, 0.5, 38, None),
-    (ShuffleNetV1, 3, 1.5, 292, None),
-    (ShuffleNetV1, 3, 2.0, 524, None),
-    *[(ShuffleNetV2, None, w, mflops, params)
-      for w, mflops, params in zip((0.5, 1.0, 1.5, 2.0), (41, 146, 299, 591),
-                                   (1.4, 2.3, 3.5, 7.4))],
-    *[(ShuffleNetV2Star, None, w, None, None) for w in (0.5, 1.0, 1.5, 2.0)],
-]
-
-
-def ratio(ours: float, paper: Optional[float]) -> Optional[float]:
-    return None if paper is None else round(ours / paper, 3)
-
-
-def measure() -> List[dict]:
-    """One row per variant: our figures, the paper's and their ratios."""
-    rows = []
-    for cls, groups, width, paper_mflops, paper_params in VARIANTS:
-        kwargs = dict(widen_factor=width)
-        if groups is not None:
-            kwargs['groups'] = groups
-        backbone = cls(**kwargs)
-        mflops = classifier_multiply_adds(backbone) / 1e6
-        params = classifier_params(backbone) / 1e6
-        rows.append(
-            dict(
-                model=cls.__name__,
-                groups=groups,
-                widen_factor=width,
-                mflops=round(mflops, 1),
-                paper_mflops=paper_mflops,
-                mflops_ratio=ratio(mflops, paper_mflops),
-                params_m=round(params, 3),
-                paper_params_m=paper_params,
-                params_ratio=ratio(params, paper_params)))
-    return rows
-
-
-def to_markdown(report: dict) -> str:
-    # (title, key, format)
-    columns = [('Model', 'model', ''), ('g', 'groups', ''),
-               ('Width', 'widen_factor', ''), ('MFLOPs', 'mflops', '.1f'),
-               ('Paper MFLOPs', 'paper_mflops', ''), ('Ratio', 'mflops_ratio', '.3f'),
-               ('Params (M)', 'params_m', '.2f'),
-               ('Paper params (M)', 'paper_params_m', ''),
-               ('Ratio', 'params_ratio', '.3f')]
-    lines = report_header(report, 'FLOPs and parameters', timed=False) + [
-        'Multiply-adds of the convolutions and a 1000-class FC at 224x224; '
-        'parameters with that FC.', '',
-        '| ' + ' | '.join(title for title, _, _ in columns) + ' |',
-        '|' + '|'.join(':---' if key == 'model' else '---:'
-                       for _, key, _ in columns) + '|'
-    ]
-    for row in report['rows']:
-        cells = ['' if row[key] is None else format(row[key], spec)
-                 for _, key, spec in columns]
-        lines.append('| ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines) + '\n'
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--out-dir', type=Path, default=Path('work_dirs/benchmarks'))
-    args = parser.parse_args()
-
-    report = new_report('flops', {})
-    report['rows'] = measure()
-    write_report(report, to_markdown, args.out_dir)
-
+from shufflenet_backbones.analysis.flops import main
 
 if __name__ == '__main__':
     main()

@@ -10,8 +10,6 @@ from mmengine.model.weight_init import constant_init, normal_init
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ..layers import ChannelsLastMaxPool2d
-
 STEM_INDEX = -1
 
 
@@ -47,7 +45,7 @@ class BaseShuffleNet(BaseModule):
                  act_cfg: dict,
                  norm_eval: bool,
                  with_cp: bool,
-                 channels_last: bool,
+                 channels_last: Union[bool, str],
                  init_cfg: Union[dict, List[dict], None] = None):
         super().__init__(init_cfg)
         name = type(self).__name__
@@ -59,6 +57,9 @@ class BaseShuffleNet(BaseModule):
                 not isinstance(d, int) or d < 1 for d in dilations):
             raise ValueError(f'{name}: dilations must be 3 integers >= 1 (stages '
                              f'2-4), got {dilations}')
+        if not (isinstance(channels_last, bool) or channels_last == 'auto'):
+            raise ValueError(f"{name}: channels_last must be True, False or 'auto', "
+                             f'got {channels_last!r}')
         for i, (s, d) in enumerate(zip(strides, dilations)):
             if d > 1 and s != 1:
                 raise ValueError(
@@ -87,7 +88,7 @@ class BaseShuffleNet(BaseModule):
             conv_cfg=self.conv_cfg,
             norm_cfg=self.norm_cfg,
             act_cfg=self.act_cfg)
-        self.maxpool = ChannelsLastMaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
 
     def _finish_init(self, names: Sequence[str], channels: Sequence[int]) -> None:
         """Check out_indices / frozen_stages against what was built and describe
@@ -185,9 +186,20 @@ class BaseShuffleNet(BaseModule):
                 if isinstance(m, _BatchNorm) and m.running_mean is not None:
                     nn.init.zeros_(m.running_mean)
 
+    def runs_channels_last(self, x: Tensor) -> bool:
+        """Whether the layers run channels-last for this input: always with
+        ``channels_last=True``, never with False, on CPU tensors with 'auto'."""
+        if self.channels_last == 'auto':
+            return x.device.type == 'cpu'
+        return self.channels_last
+
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        if self.channels_last:
-            # the convolutions follow the input's layout; weights need not change
+        # Outputs come back in the input's layout, so necks and heads get what
+        # they expect; the convolutions follow the layout of their input, and the
+        # weights need not change.
+        convert = self.runs_channels_last(x) and not x.is_contiguous(
+            memory_format=torch.channels_last)
+        if convert:
             x = x.contiguous(memory_format=torch.channels_last)
         outs = []
         x = self.maxpool(self.conv1(x))
@@ -197,6 +209,6 @@ class BaseShuffleNet(BaseModule):
             x = layer(x)
             if i in self.out_indices:
                 outs.append(x)
-        if self.channels_last:  # heads and necks get the layout they expect
+        if convert:
             return tuple(out.contiguous() for out in outs)
         return tuple(outs)

@@ -38,12 +38,15 @@ class ShuffleNetV2(BaseShuffleNet):
         norm_eval (bool): Keep every BN layer (SyncBN included) in eval mode during
             training. Default: False.
         with_cp (bool): Activation checkpointing per unit. Default: False.
-        channels_last (bool): Run the layers in channels-last memory format: the
-            input is converted on entry and the outputs are returned in the usual
-            contiguous layout. On CPU 1.2-1.6x the throughput in eval mode
-            (tools/analysis/benchmark_backbone.py); other convolution kernels run,
-            so results change by float rounding (about 6e-6 of a map's peak).
-            Default: False.
+        channels_last (bool | str): Memory format the layers run in. True:
+            channels-last (the input is converted on entry, the outputs are
+            returned contiguous, so necks and heads are unchanged); False: NCHW
+            throughout; 'auto': channels-last for CPU inputs, NCHW on other
+            devices. On CPU channels-last gives 1.3-1.7x the throughput
+            (tools/analysis/benchmark_backbone.py) because PyTorch's CPU kernels
+            for max-pooling and depthwise convs vectorise over channels in that
+            layout; results change by float rounding only (about 6e-6 of a map's
+            peak). Default: 'auto'.
         init_cfg (dict | list[dict], optional): mmengine init config, e.g.
             ``dict(type='Pretrained', checkpoint='...', prefix='backbone.')``.
             None: the papers' initialisation. Default: None.
@@ -84,7 +87,7 @@ class ShuffleNetV2(BaseShuffleNet):
                  act_cfg: dict = dict(type='ReLU'),
                  norm_eval: bool = False,
                  with_cp: bool = False,
-                 channels_last: bool = False,
+                 channels_last: Union[bool, str] = 'auto',
                  init_cfg: Union[dict, List[dict], None] = None):
         name = type(self).__name__
         if widen_factor not in self.arch_settings:

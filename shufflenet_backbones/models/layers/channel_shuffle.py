@@ -14,12 +14,17 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
         groups (int): Number of groups to interleave.
 
     Returns:
-        Tensor: (N, C, H, W), the same values with channels permuted.
+        Tensor: (N, C, H, W), the same values with channels permuted, in the
+        input's memory format (a channels-last input is shuffled along its
+        innermost axis, so that the convolutions after it stay channels-last).
     """
     n, c, h, w = x.shape
     if c % groups:
         raise ValueError(f'channel_shuffle: {c} channels cannot be split into '
                          f'groups={groups}')
+    if x.is_contiguous(memory_format=torch.channels_last):
+        nhwc = x.permute(0, 2, 3, 1).reshape(n, h, w, groups, c // groups)
+        return nhwc.transpose(3, 4).reshape(n, h, w, c).permute(0, 3, 1, 2)
     return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
 
 

@@ -10,8 +10,8 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule, build_activation_layer
 from torch import Tensor
 
+from .activation_checkpoint import checkpointed
 from .channel_shuffle import channel_shuffle, concat_shuffle
-from .checkpoint import checkpointed
 
 ConfigDict = Optional[dict]
 

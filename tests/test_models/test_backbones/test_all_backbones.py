@@ -194,20 +194,8 @@ def test_no_layer_beyond_the_deepest_output(name):
     assert len(build(name, out_indices=(-1, )).layers) == 0
 
 
-def randomise_bn(model):
-    """Trained-looking BN layers: random affine parameters and statistics (fresh
-    ones would make folding a near no-op)."""
-    for m in model.modules():
-        if isinstance(m, _BatchNorm):
-            torch.nn.init.uniform_(m.weight, 0.5, 1.5)
-            torch.nn.init.uniform_(m.bias, -0.5, 0.5)
-            torch.nn.init.uniform_(m.running_mean, -0.2, 0.2)
-            torch.nn.init.uniform_(m.running_var, 0.5, 2.0)
-    return model
-
-
 @pytest.mark.parametrize('name', BACKBONES)
-def test_switch_to_deploy_folds_bn(name):
+def test_switch_to_deploy_folds_bn(randomise_bn, name):
     model = randomise_bn(build(name, out_indices=every_index(name))).eval()
     x = torch.rand(2, 3, 96, 80)
     with torch.no_grad():
@@ -229,7 +217,7 @@ def test_switch_to_deploy_folds_bn(name):
 
 
 @pytest.mark.parametrize('name', BACKBONES)
-def test_channels_last_gives_the_same_outputs(name):
+def test_channels_last_gives_the_same_outputs(randomise_bn, name):
     """Channels-last by the user (weights and input): outputs stay channels-last."""
     model = randomise_bn(build(name, out_indices=every_index(name))).eval()
     x = torch.rand(2, 3, 64, 96)
@@ -244,7 +232,7 @@ def test_channels_last_gives_the_same_outputs(name):
 
 
 @pytest.mark.parametrize('name', BACKBONES)
-def test_channels_last_option(name):
+def test_channels_last_option(randomise_bn, name):
     """``channels_last=True``: the same function (forward and backward), NCHW in
     and out."""
     indices = every_index(name)
@@ -267,6 +255,46 @@ def test_channels_last_option(name):
     for key, param in fast.named_parameters():
         torch.testing.assert_close(param.grad, grads[key].grad, rtol=1e-4,
                                    atol=1e-4 * grads[key].grad.abs().max().item())
+
+
+def layouts_seen(model, x):
+    """For every conv and pooling layer, whether its input was laid out
+    channels-last: channels innermost (a channel slice of a channels-last map is
+    not contiguous, but still channels-last to the kernel)."""
+    seen = []
+
+    def record(module, inputs):
+        seen.append(inputs[0].stride(1) < inputs[0].stride(3))
+
+    hooks = [m.register_forward_pre_hook(record) for m in model.modules()
+             if isinstance(m, (torch.nn.Conv2d, torch.nn.MaxPool2d))]
+    outs = model(x)
+    for hook in hooks:
+        hook.remove()
+    return seen, outs
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('setting,on_cpu', [(True, True), (False, False),
+                                            ('auto', True)])
+def test_channels_last_setting_decides_the_layout(name, setting, on_cpu):
+    """The option alone decides the layers' layout: False is NCHW throughout
+    (max-pool included), True and 'auto' (on CPU) channels-last; the outputs
+    are NCHW for an NCHW input either way."""
+    model = build(name, out_indices=every_index(name), channels_last=setting).eval()
+    seen, outs = layouts_seen(model, torch.rand(1, 3, 64, 64))
+    assert len(seen) > 10 and set(seen) == {on_cpu}
+    assert all(out.is_contiguous() for out in outs)
+    # elsewhere (CUDA; 'meta' stands in for it here) 'auto' keeps NCHW
+    off_cpu = torch.empty(1, 3, 64, 64, device='meta')
+    assert model.runs_channels_last(off_cpu) is (setting is True)
+
+
+@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('value', [None, 'yes', 1])
+def test_channels_last_rejects_other_values(name, value):
+    with pytest.raises(ValueError, match="channels_last must be True, False or 'auto'"):
+        build(name, channels_last=value)
 
 
 @pytest.mark.parametrize('name', BACKBONES)

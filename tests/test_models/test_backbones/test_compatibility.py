@@ -3,21 +3,8 @@ import pytest
 import torch
 from mmpretrain.models.backbones import ShuffleNetV1 as MMPretrainV1
 from mmpretrain.models.backbones import ShuffleNetV2 as MMPretrainV2
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from shufflenet_backbones.models import ShuffleNetV1, ShuffleNetV2
-
-
-def randomize(model):
-    """Random weights *and* BN statistics, so that any key mix-up shows."""
-    for m in model.modules():
-        if isinstance(m, _BatchNorm):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 1.5)
-            m.weight.data.uniform_(0.5, 1.5)
-            m.bias.data.uniform_(-0.5, 0.5)
-    model.eval()
-    return model
 
 
 @pytest.mark.parametrize('ours_cls,theirs_cls,kwargs,indices', [
@@ -26,9 +13,10 @@ def randomize(model):
     (ShuffleNetV1, MMPretrainV1, dict(groups=3), (0, 1, 2)),
     (ShuffleNetV1, MMPretrainV1, dict(groups=8), (0, 1, 2)),
 ])
-def test_mmpretrain_checkpoint_gives_same_features(ours_cls, theirs_cls, kwargs,
-                                                   indices, tmp_path):
-    theirs = randomize(theirs_cls(out_indices=indices, **kwargs))
+def test_mmpretrain_checkpoint_gives_same_features(randomise_bn, ours_cls,
+                                                   theirs_cls, kwargs, indices,
+                                                   tmp_path):
+    theirs = randomise_bn(theirs_cls(out_indices=indices, **kwargs))
     # an mmpretrain ImageClassifier checkpoint: backbone.* plus head keys
     state = {f'backbone.{k}': v for k, v in theirs.state_dict().items()}
     state['head.fc.weight'] = torch.zeros(1000, 8)

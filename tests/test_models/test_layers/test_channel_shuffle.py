@@ -21,6 +21,17 @@ def test_channel_shuffle_keeps_spatial_values_and_shape():
     assert torch.equal(channel_shuffle(out, 2), x)
 
 
+@pytest.mark.parametrize('groups', [2, 3, 8])
+def test_channel_shuffle_keeps_channels_last(groups):
+    """Same values in either layout; a channels-last input stays channels-last, so
+    the convolutions after the shuffle (ShuffleNet V1) keep running in it."""
+    x = torch.randn(2, 24, 5, 3)
+    out = channel_shuffle(x.contiguous(memory_format=torch.channels_last), groups)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    assert not out.is_contiguous()
+    assert torch.equal(out, channel_shuffle(x, groups))
+
+
 def test_channel_shuffle_rejects_indivisible_channels():
     with pytest.raises(ValueError, match='groups=4'):
         channel_shuffle(torch.randn(1, 6, 2, 2), 4)

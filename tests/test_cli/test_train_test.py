@@ -4,7 +4,6 @@ A tiny RetinaNet (ShuffleNetV2 0.5x, 16-channel FPN) on four generated 64x64 sha
 images (and four for validation), written by the tests: each tool runs as a
 subprocess, as a user runs it. About a minute on 2 CPU cores.
 """
-import importlib.util
 import os
 import os.path as osp
 import pickle
@@ -17,7 +16,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from shufflenet_backbones.datasets import SHAPE_CLASSES, generate_shapes_coco
+from shufflenet_backbones.cli import train as train_tool
+from shufflenet_backbones.data import SHAPE_CLASSES, generate_shapes_coco
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN = osp.join(ROOT, 'tools', 'train.py')
@@ -123,7 +123,7 @@ def tiny_config(data_root: str) -> dict:
 
 
 @pytest.fixture(scope='module')
-def workspace(tmp_path_factory):
+def workspace(run_tool, tmp_path_factory):
     """Data, config and one finished 2-iteration training run, shared by the tests
     (training is the expensive part)."""
     tmp = tmp_path_factory.mktemp('tools')
@@ -136,19 +136,6 @@ def workspace(tmp_path_factory):
     assert result.returncode == 0, result.stderr[-3000:]
     return dict(tmp=tmp, config=config, work_dir=work_dir, data_root=data_root,
                 train_log=result.stdout + result.stderr)
-
-
-def tool_env() -> dict:
-    env = dict(os.environ)
-    env['PYTHONPATH'] = ROOT + os.pathsep + env.get('PYTHONPATH', '')
-    env['OMP_NUM_THREADS'] = '1'  # 2 shared cores: no thread oversubscription
-    env.pop('LOCAL_RANK', None)
-    return env
-
-
-def run_tool(*args, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=cwd or ROOT, env=tool_env(),
-                          capture_output=True, text=True, timeout=300)
 
 
 # ---------------------------------------------------------------------------------
@@ -165,7 +152,7 @@ def test_train_writes_checkpoints(workspace):
     assert 'coco/bbox_mAP' in workspace['train_log']
 
 
-def test_train_resume_auto(workspace, tmp_path):
+def test_train_resume_auto(run_tool, workspace, tmp_path):
     # resume a copy, so the other tests keep the 2-iteration work dir
     import shutil
     work_dir = str(tmp_path / 'work')
@@ -185,7 +172,8 @@ def test_train_resume_auto(workspace, tmp_path):
     assert ckpt['meta']['iter'] == 3
 
 
-def test_killed_run_keeps_checkpoints_and_resumes(workspace, tmp_path):
+def test_killed_run_keeps_checkpoints_and_resumes(run_tool, tool_env, workspace,
+                                                  tmp_path):
     """A run killed at a random moment (SIGKILL, no clean-up) leaves loadable
     checkpoints and a ``last_checkpoint`` that ``--resume`` continues from."""
     import time
@@ -194,7 +182,7 @@ def test_killed_run_keeps_checkpoints_and_resumes(workspace, tmp_path):
     long_run = ('train_cfg.max_iters=1000', 'train_cfg.val_interval=1000')
     proc = subprocess.Popen(
         [sys.executable, TRAIN, workspace['config'], '--work-dir', work_dir,
-         '--cfg-options', *long_run], cwd=ROOT, env=tool_env(),
+         '--cfg-options', *long_run], cwd=ROOT, env=tool_env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def last_saved_iter() -> int:
@@ -227,7 +215,7 @@ def test_killed_run_keeps_checkpoints_and_resumes(workspace, tmp_path):
     assert osp.isfile(osp.join(work_dir, f'iter_{done + 1}.pth'))
 
 
-def test_train_missing_data_root(workspace, tmp_path):
+def test_train_missing_data_root(run_tool, workspace, tmp_path):
     missing = str(tmp_path / 'no_such_data')
     result = run_tool(TRAIN, workspace['config'], '--work-dir',
                       str(tmp_path / 'work'), '--cfg-options',
@@ -243,7 +231,7 @@ def test_train_missing_data_root(workspace, tmp_path):
      'generate_shapes_stuff.py'),
     ('configs/cls/shufflenetv2_imagenet.py', 'generate_imagenet_folder.py'),
 ])
-def test_train_missing_data_root_of_seg_and_cls_configs(tmp_path, config,
+def test_train_missing_data_root_of_seg_and_cls_configs(run_tool, tmp_path, config,
                                                         generator):
     """mmseg and mmpretrain would fail deep inside their dataset classes."""
     missing = str(tmp_path / 'no_such_data')
@@ -262,19 +250,7 @@ def test_train_missing_data_root_of_seg_and_cls_configs(tmp_path, config,
 # the checks, in-process (fast; the subprocess runs above cover the wiring)
 
 
-def load_tool(path: str, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope='module')
-def train_tool():
-    return load_tool(TRAIN, 'shufflenet_tools_train')
-
-
-def test_missing_pretrained_names_path_and_converter(workspace, train_tool):
+def test_missing_pretrained_names_path_and_converter(workspace):
     cfg = Config.fromfile(workspace['config'])
     cfg.model.backbone.init_cfg = dict(type='Pretrained', prefix='backbone.',
                                        checkpoint='/no/such/shufflenetv2.pth')
@@ -289,13 +265,13 @@ def test_missing_pretrained_names_path_and_converter(workspace, train_tool):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
-def test_amp_on_cpu_is_a_clear_error(workspace, train_tool):
+def test_amp_on_cpu_is_a_clear_error(workspace):
     cfg = Config.fromfile(workspace['config'])
     with pytest.raises(train_tool.CLIError, match='--amp needs a GPU'):
         train_tool.enable_amp(cfg)
 
 
-def test_cpu_distributed_uses_gloo(workspace, train_tool, monkeypatch):
+def test_cpu_distributed_uses_gloo(workspace, monkeypatch):
     cfg = Config.fromfile(workspace['config'])
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     started = []  # record the process group instead of starting one
@@ -313,7 +289,7 @@ def test_cpu_distributed_uses_gloo(workspace, train_tool, monkeypatch):
 # tools/test.py
 
 
-def test_test_dumps_results_and_draws(workspace, tmp_path):
+def test_test_dumps_results_and_draws(run_tool, workspace, tmp_path):
     out = str(tmp_path / 'results.pkl')
     show_dir = str(tmp_path / 'show')
     result = run_tool(TEST, workspace['config'],
@@ -327,7 +303,7 @@ def test_test_dumps_results_and_draws(workspace, tmp_path):
     assert 'coco/bbox_mAP' in result.stdout + result.stderr
 
 
-def test_test_deploy_folds_bn_and_keeps_the_predictions(workspace, tmp_path):
+def test_test_deploy_folds_bn_and_keeps_the_predictions(run_tool, workspace, tmp_path):
     checkpoint = osp.join(workspace['work_dir'], 'iter_2.pth')
     results = {}
     for deploy in (False, True):
@@ -352,7 +328,7 @@ def test_test_deploy_folds_bn_and_keeps_the_predictions(workspace, tmp_path):
                                    rtol=0)
 
 
-def test_test_missing_checkpoint(workspace, tmp_path):
+def test_test_missing_checkpoint(run_tool, workspace, tmp_path):
     missing = str(tmp_path / 'nope.pth')
     result = run_tool(TEST, workspace['config'], missing)
     assert result.returncode == 1
@@ -360,7 +336,7 @@ def test_test_missing_checkpoint(workspace, tmp_path):
     assert 'Traceback' not in result.stderr
 
 
-def test_test_checkpoint_of_another_architecture(workspace, tmp_path):
+def test_test_checkpoint_of_another_architecture(run_tool, workspace, tmp_path):
     # the same detector with a 1.0x backbone: same key names, other shapes, and the
     # FPN lateral convs of another width
     result = run_tool(TEST, workspace['config'],
@@ -374,20 +350,6 @@ def test_test_checkpoint_of_another_architecture(workspace, tmp_path):
     assert 'Traceback' not in result.stderr
 
 
-def test_compare_state_dicts_names_missing_and_unexpected():
-    module = load_tool(TEST, 'shufflenet_tools_test')
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 1), torch.nn.BatchNorm2d(4))
-    ckpt = {k: v for k, v in model.state_dict().items() if k != '0.bias'}
-    del ckpt['1.num_batches_tracked']  # not required
-    ckpt['head.fc.weight'] = torch.zeros(2, 2)
-    ckpt['0.weight'] = torch.zeros(8, 3, 1, 1)
-    missing, unexpected, mismatched = module.compare_state_dicts(
-        model.state_dict(), ckpt)
-    assert missing == ['0.bias']
-    assert unexpected == ['head.fc.weight']
-    assert mismatched == ['0.weight (8, 3, 1, 1) vs (4, 3, 1, 1)']
-
-
 # ---------------------------------------------------------------------------------
 # tools/dist_train.sh, tools/dist_test.sh: 2 processes (gloo on CPU)
 
@@ -398,11 +360,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run_dist(*args) -> subprocess.CompletedProcess:
-    env = tool_env()
-    env.update(PYTHON=sys.executable, PORT=str(free_port()))
-    return subprocess.run(['bash', *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+def dist_env() -> dict:
+    """What tools/dist_*.sh read: the interpreter and a free port."""
+    return dict(PYTHON=sys.executable, PORT=str(free_port()))
 
 
 two_processes = pytest.mark.skipif(
@@ -411,11 +371,11 @@ two_processes = pytest.mark.skipif(
 
 
 @two_processes
-def test_dist_train_two_processes(workspace, tmp_path):
+def test_dist_train_two_processes(run_tool, workspace, tmp_path):
     work_dir = str(tmp_path / 'work')
     # no find_unused_parameters: the backbone keeps no layer beyond its outputs
-    result = run_dist(DIST_TRAIN, workspace['config'], '2', '--work-dir', work_dir,
-                      '--cfg-options', 'train_dataloader.batch_size=1')
+    result = run_tool(DIST_TRAIN, workspace['config'], '2', '--work-dir', work_dir,
+                      '--cfg-options', 'train_dataloader.batch_size=1', **dist_env())
     assert result.returncode == 0, result.stderr[-3000:]
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
     log = result.stdout + result.stderr
@@ -425,11 +385,12 @@ def test_dist_train_two_processes(workspace, tmp_path):
 
 
 @two_processes
-def test_dist_test_two_processes(workspace, tmp_path):
+def test_dist_test_two_processes(run_tool, workspace, tmp_path):
     out = str(tmp_path / 'results.pkl')
-    result = run_dist(DIST_TEST, workspace['config'],
+    result = run_tool(DIST_TEST, workspace['config'],
                       osp.join(workspace['work_dir'], 'iter_2.pth'), '2',
-                      '--work-dir', str(tmp_path / 'work'), '--out', out)
+                      '--work-dir', str(tmp_path / 'work'), '--out', out,
+                      **dist_env())
     assert result.returncode == 0, result.stderr[-3000:]
     with open(out, 'rb') as f:
         assert len(pickle.load(f)) == 4  # both processes' results, gathered

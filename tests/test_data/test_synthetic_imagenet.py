@@ -1,26 +1,15 @@
-import hashlib
-import runpy
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from mmpretrain.datasets import CustomDataset, ImageNet
 from PIL import Image
 
-from shufflenet_backbones.datasets import (SHAPE_CLASSES, SHAPE_PALETTE,
-                                           SHAPE_WNIDS, generate_imagenet_folder)
+from shufflenet_backbones.data import (SHAPE_CLASSES, SHAPE_PALETTE,
+                                       SHAPE_WNIDS, generate_imagenet_folder)
+from shufflenet_backbones.data.cli import generate_imagenet_folder_main
 
-CLI = Path(__file__).parents[2] / 'tools/data/generate_imagenet_folder.py'
 SIZE = 48
 PER_CLASS = dict(train=4, val=2)
-
-
-def file_digests(root):
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(Path(root).rglob('*')) if p.is_file()
-    }
 
 
 @pytest.fixture(scope='module')
@@ -80,7 +69,7 @@ def test_images_show_their_class(folder):
         assert nearest == int(label), name
 
 
-def test_deterministic(folder, tmp_path):
+def test_deterministic(file_digests, folder, tmp_path):
     root, _ = folder
     generate_imagenet_folder(str(tmp_path / 'same'), PER_CLASS, SIZE, seed=0)
     assert file_digests(tmp_path / 'same') == file_digests(root)
@@ -94,7 +83,7 @@ def test_deterministic(folder, tmp_path):
                for name, digest in file_digests(root).items() if name.endswith('.png'))
 
 
-def test_train_and_val_differ(folder):
+def test_train_and_val_differ(file_digests, folder):
     root, _ = folder
     train = set(file_digests(root / 'train').values())
     assert not train & set(file_digests(root / 'val').values())
@@ -118,11 +107,10 @@ def test_rejects_bad_arguments(tmp_path, kwargs, match):
     assert not (tmp_path / 'out').exists()  # checked before anything is written
 
 
-def test_cli(tmp_path, monkeypatch, capsys):
+def test_cli(file_digests, tmp_path, capsys):
     out = tmp_path / 'cli'
-    monkeypatch.setattr(sys, 'argv', [str(CLI), str(out), '--num-train', '2',
-                                      '--num-val', '1', '--size', '32', '--seed', '3'])
-    runpy.run_path(str(CLI), run_name='__main__')
+    generate_imagenet_folder_main([str(out), '--num-train', '2', '--num-val', '1',
+                                   '--size', '32', '--seed', '3'])
     printed = capsys.readouterr().out
     assert f'train: 6 images -> {out / "train"}/' in printed
     assert f'val: 3 images -> {out / "val"}/' in printed

@@ -8,7 +8,6 @@ import torchvision
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 from mmpretrain.registry import MODELS as PRETRAIN_MODELS
-from torch.nn.modules.batchnorm import _BatchNorm
 
 import shufflenet_backbones  # noqa: F401
 
@@ -33,17 +32,13 @@ def classifier(widen_factor, in_channels):
     (1.0, 'shufflenet_v2_x1_0', 1024),
     (2.0, 'shufflenet_v2_x2_0', 2048),
 ])
-def test_torchvision_converter_gives_same_logits(widen_factor, arch, conv5,
+def test_torchvision_converter_gives_same_logits(run_tool, randomise_bn, widen_factor,
+                                                 arch, conv5,
                                                  tmp_path):
-    reference = getattr(torchvision.models, arch)()
-    for m in reference.modules():
-        if isinstance(m, _BatchNorm):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 1.5)
-    reference.eval()
+    reference = randomise_bn(getattr(torchvision.models, arch)())
     src, dst = tmp_path / 'tv.pth', tmp_path / 'converted.pth'
     torch.save(reference.state_dict(), src)
-    subprocess.run([sys.executable, str(CONVERTER), str(src), str(dst)], check=True)
+    assert run_tool(CONVERTER, src, dst).returncode == 0
 
     model = classifier(widen_factor, conv5)
     load_checkpoint(model, str(dst), map_location='cpu', strict=True)

@@ -14,7 +14,7 @@ from mmengine.registry import MODEL_WRAPPERS, RUNNERS
 from mmengine.runner import Runner
 from torch.nn.parallel import DistributedDataParallel
 
-from .datasets import check_config_datasets
+from ..data import check_config_datasets
 
 
 class CLIError(Exception):

@@ -24,12 +24,17 @@ from mmengine.runner import Runner, load_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 from torch.utils.data import Dataset
 
-from shufflenet_backbones.checkpoint import (UnsafeCheckpointError, _safe_globals,
-                                             allow_mmengine_checkpoints,
-                                             load_from_local)
+from shufflenet_backbones.safe_checkpoint_loading import (
+    UnsafeCheckpointError, _safe_globals, allow_mmengine_checkpoints,
+    load_from_local)
 
-pytestmark = pytest.mark.skipif(
-    not allow_mmengine_checkpoints(), reason='torch < 2.6 loads everything by default')
+
+def test_enabled_on_the_pinned_torch():
+    """The pinned torch (requirements/torch.txt) loads with ``weights_only=True`` by
+    default, so the loader must be active -- every test below relies on it."""
+    assert torch.__version__ >= (2, 6)
+    assert allow_mmengine_checkpoints() is True
+    assert CheckpointLoader._schemes[''] is load_from_local
 
 
 # --------------------------------------------------------------------- toy pieces

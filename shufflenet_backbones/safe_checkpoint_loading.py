@@ -164,9 +164,9 @@ def load_from_local(filename, map_location=None):
         text = (f'Refused to load checkpoint {filename!r}: it contains `{culprit}`, '
                 'which may not be unpickled with weights_only=True (allowed: tensors, '
                 'plain containers and the mmengine/numpy types listed in '
-                'shufflenet_backbones.checkpoint), so nothing was loaded and nothing '
-                f'in the file was run. If you trust this file and `{culprit}` is only '
-                'data, allow it for this one load with '
+                'shufflenet_backbones.safe_checkpoint_loading), so nothing was '
+                'loaded and nothing in the file was run. If you trust this file '
+                f'and `{culprit}` is only data, allow it for this one load with '
                 '`with torch.serialization.safe_globals([...]):`.')
         if culprit != reason and 'was not an allowed global' not in reason:
             text += f' ({reason})'

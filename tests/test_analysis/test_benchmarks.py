@@ -2,29 +2,19 @@
 what they claim, they run end to end and the README section is generated from
 their tables. (The timings themselves are not tested: they are what the scripts
 print.)"""
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-from shufflenet_backbones.utils.benchmark import Timing, new_report
-
-ANALYSIS = Path(__file__).parents[2] / 'tools' / 'analysis'
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(f'shufflenet_{name}',
-                                                  ANALYSIS / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from shufflenet_backbones.analysis import (backbone_benchmark,
+                                           detector_benchmark, flops)
+from shufflenet_backbones.analysis import readme as readme_report
+from shufflenet_backbones.analysis.benchmark import Timing, new_report
 
 
 @pytest.fixture(scope='module')
 def backbone_bench():
-    return load('benchmark_backbone')
+    return backbone_benchmark
 
 
 @pytest.mark.parametrize('family', ['v1', 'v2'])
@@ -44,7 +34,7 @@ def test_backbone_variants_compute_the_same_function(backbone_bench, family):
 
 
 def test_detector_benchmark_runs_end_to_end(monkeypatch, tmp_path):
-    bench = load('benchmark_detector')
+    bench = detector_benchmark
     # detection-sized inputs take seconds per pass on CPU; the code path is the same
     monkeypatch.setattr(bench, 'HEIGHT', 96)
     monkeypatch.setattr(bench, 'WIDTH', 128)
@@ -53,14 +43,26 @@ def test_detector_benchmark_runs_end_to_end(monkeypatch, tmp_path):
     report = new_report('detector', {}, timing)
     report.update(speed=[], memory=[])
     bench.measure_speed(report, timing)
-    names = [row['detector'] for row in report['speed']]
-    assert names == ['Light-Head R-CNN', 'Faster R-CNN + FPN',
-                     'Light-Head R-CNN, deploy backbone',
-                     'Light-Head R-CNN, channels_last backbone']
-    assert report['speed'][1]['ratio_to_faster_rcnn'] == 1.0
-    row = bench.memory_worker('Light-Head R-CNN', with_cp=True)
-    assert row['with_cp'] and row['step_peak_mib'] >= 0
-    report['memory'] = [row]
+    rows = {row['detector']: row for row in report['speed']}
+    assert list(rows) == ['Light-Head R-CNN', 'Faster R-CNN + FPN',
+                          'Light-Head R-CNN, deploy backbone',
+                          'Light-Head R-CNN, NCHW backbone (channels_last=False)']
+    faster = rows['Faster R-CNN + FPN']['median']
+    for name, row in rows.items():
+        assert row['median'] > 0 and row['min'] <= row['median'] <= row['max']
+        assert row['ratio_to_faster_rcnn'] == pytest.approx(row['median'] / faster)
+    # each setting in its own process, as the script measures it
+    bench.measure_memory(report, threads=1, size=(96, 128),
+                         detectors=['Light-Head R-CNN'])
+    without, with_cp = report['memory']
+    assert (without['with_cp'], with_cp['with_cp']) == (False, True)
+    for row in (without, with_cp):
+        # a training step allocates activations and gradients: the peak rises
+        assert row['peak_mib'] > row['before_mib'] > 0
+        assert row['step_peak_mib'] == pytest.approx(row['peak_mib'] -
+                                                     row['before_mib'])
+    assert with_cp['ratio_to_without'] == pytest.approx(
+        with_cp['step_peak_mib'] / without['step_peak_mib'])
     json_path = bench.write_report(report, bench.to_markdown, tmp_path)
     assert json.loads(json_path.read_text())['speed'][0]['input'] == '96x128, batch 1'
     markdown = json_path.with_suffix('.md').read_text()
@@ -73,8 +75,7 @@ def reports(tmp_path, monkeypatch):
     """A benchmark folder with a real FLOPs report and empty timed ones, an older
     and a newer of each, told apart by their command."""
     bench_dir = tmp_path / 'bench'
-    monkeypatch.setattr(sys, 'argv', ['get_flops.py', '--out-dir', str(bench_dir)])
-    load('get_flops').main()
+    flops.main(['--out-dir', str(bench_dir)])
     for kind, empty in (('backbone', dict(results=[], parity={})),
                         ('detector', dict(speed=[], memory=[]))):
         for age, stamp in (('old', '20260101_000000'), ('new', '20261231_000000')):
@@ -86,7 +87,7 @@ def reports(tmp_path, monkeypatch):
 
 
 def test_readme_section_is_generated_from_the_newest_tables(reports, tmp_path):
-    update_readme = load('update_readme')
+    update_readme = readme_report
     readme = tmp_path / 'README.md'
     readme.write_text('# Title\n\n<!-- performance:begin -->\nstale\n'
                       '<!-- performance:end -->\n\n## After\n')
@@ -103,7 +104,7 @@ def test_readme_section_is_generated_from_the_newest_tables(reports, tmp_path):
 
 
 def test_readme_update_errors(reports, tmp_path, capsys):
-    update_readme = load('update_readme')
+    update_readme = readme_report
     readme = tmp_path / 'README.md'
     readme.write_text('no markers\n')
     with pytest.raises(SystemExit):

@@ -7,11 +7,11 @@ import pytest
 from mmdet.datasets import CocoDataset
 from mmengine import Config
 
-from shufflenet_backbones.datasets import (SHAPE_CLASSES, check_coco_dataset,
-                                           check_config_datasets,
-                                           generate_imagenet_folder,
-                                           generate_shapes_coco,
-                                           generate_shapes_stuff)
+from shufflenet_backbones.data import (SHAPE_CLASSES, check_coco_dataset,
+                                       check_config_datasets,
+                                       generate_imagenet_folder,
+                                       generate_shapes_coco,
+                                       generate_shapes_stuff)
 
 ANN = 'annotations/instances_train.json'
 
@@ -190,7 +190,7 @@ def test_degenerate_boxes_are_counted_and_skipped_by_mmdet(root):
             dict(extra, id=1000 + i, image_id=1, category_id=1, iscrowd=0))
     write_ann(root, coco)
 
-    with mock.patch('shufflenet_backbones.datasets.checks.print_log') as log:
+    with mock.patch('shufflenet_backbones.data.checks.print_log') as log:
         result = check_coco_dataset(str(root), ANN, 'train/')
     assert result['num_skipped_boxes'] == len(degenerate)
     assert result['num_annotations'] == num_good + len(degenerate) + 1
@@ -222,7 +222,7 @@ def test_check_config_datasets_walks_wrappers(root):
                     dict(type='VOCDataset', data_root=str(root), ann_file='x.txt'),
                 ])),
             test_dataloader=dict(dataset=val)))
-    with mock.patch('shufflenet_backbones.datasets.checks.check_coco_dataset',
+    with mock.patch('shufflenet_backbones.data.checks.check_coco_dataset',
                     wraps=check_coco_dataset) as check:
         results = check_config_datasets(cfg)
     assert set(results) == {

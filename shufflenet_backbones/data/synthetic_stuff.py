@@ -27,7 +27,8 @@ from typing import Dict, Tuple, Union
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .synthetic_shapes import SHAPE_CLASSES, SHAPE_PALETTE, _draw_settings, _make_image
+from .synthetic_shapes import (SHAPE_CLASSES, SHAPE_PALETTE, _draw_settings,
+                               _make_image)
 
 __all__ = ['STUFF_CLASSES', 'STUFF_PALETTE', 'IGNORE_INDEX', 'generate_shapes_stuff']
 

@@ -1,7 +1,4 @@
-import hashlib
 import itertools
-import runpy
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -11,18 +8,11 @@ from mmdet.datasets import CocoDataset
 from PIL import Image
 from pycocotools.coco import COCO
 
-from shufflenet_backbones.datasets import (SHAPE_CLASSES, SHAPE_PALETTE,
-                                           generate_shapes_coco)
+from shufflenet_backbones.data import (SHAPE_CLASSES, SHAPE_PALETTE,
+                                       generate_shapes_coco)
+from shufflenet_backbones.data.cli import generate_shapes_coco_main
 
-CLI = Path(__file__).parents[2] / 'tools/data/generate_shapes_coco.py'
 SIZE = 96
-
-
-def file_digests(root):
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(Path(root).rglob('*')) if p.is_file()
-    }
 
 
 def box_iou(a, b):
@@ -51,7 +41,7 @@ def test_layout_and_return_value(shapes):
         assert len(list((root / split).glob('*.png'))) == num
 
 
-def test_same_seed_gives_identical_files(tmp_path):
+def test_same_seed_gives_identical_files(file_digests, tmp_path):
     kwargs = dict(num_train=3, num_val=2, image_size=48)
     generate_shapes_coco(str(tmp_path / 'a'), seed=3, **kwargs)
     generate_shapes_coco(str(tmp_path / 'b'), seed=3, **kwargs)
@@ -62,7 +52,7 @@ def test_same_seed_gives_identical_files(tmp_path):
     assert all(a[name] != c[name] for name in a)
 
 
-def test_train_and_val_differ(shapes):
+def test_train_and_val_differ(file_digests, shapes):
     root, _ = shapes
     train = set(file_digests(root / 'train').values())
     val = set(file_digests(root / 'val').values())
@@ -137,13 +127,12 @@ def test_mmdet_coco_dataset_loads_it(shapes):
         assert Path(dataset.get_data_info(0)['img_path']).is_file()
 
 
-def test_cli(tmp_path, monkeypatch, capsys):
+def test_cli(file_digests, tmp_path, capsys):
     out = tmp_path / 'out'
-    monkeypatch.setattr(sys, 'argv', [
-        str(CLI), str(out), '--num-train', '2', '--num-val', '1', '--size', '40',
+    generate_shapes_coco_main([
+        str(out), '--num-train', '2', '--num-val', '1', '--size', '40',
         '--max-objects', '1', '--seed', '5'
     ])
-    runpy.run_path(str(CLI), run_name='__main__')
     printed = capsys.readouterr().out
     assert 'train: 2 images, 2 objects' in printed
     assert 'val: 1 images, 1 objects' in printed

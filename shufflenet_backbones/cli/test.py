@@ -1,0 +1,148 @@
+"""Test (and evaluate) a checkpoint of a detection, segmentation or classification
+config (mmdet 3.x's command line).
+
+    python tools/test.py CONFIG CHECKPOINT [--out results.pkl] [--show-dir DIR]
+                                           [--deploy] [--work-dir DIR]
+                                           [--cfg-options k=v ...]
+
+Multi-process (GPUs, or CPU processes with gloo):
+``bash tools/dist_test.sh CONFIG CHECKPOINT N``.
+
+mmengine only warns when a checkpoint does not fit the model and then tests a
+half-initialised network; here the checkpoint's keys and shapes are compared with the
+model first, and a checkpoint of another architecture is an error naming a few keys.
+"""
+import argparse
+import os
+import os.path as osp
+
+import torch
+from mmdet.evaluation import DumpDetResults
+from mmengine.config import Config
+from mmengine.evaluator import DumpResults
+from mmengine.model import is_model_wrapper
+
+from ..engine import DeployBackboneHook
+from ..weights.state_dict import (compare_state_dicts, describe_mismatch,
+                                  load_state_dict)
+from .common import (CLIError, add_common_args, build_runner, check_datasets,
+                     fail, load_config, parse_common, setup_cpu_distributed)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Test (and evaluate) a detector, segmenter or classifier.')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file (.pth) to test')
+    parser.add_argument(
+        '--out',
+        help='also dump the raw predictions to this pickle file (.pkl / .pickle) '
+        'for offline evaluation')
+    parser.add_argument(
+        '--show-dir',
+        help='save images with predictions drawn here (a relative path is under '
+        '<work_dir>/<timestamp>/, for segmentation under <work_dir>/); the config '
+        'needs default_hooks.visualization')
+    parser.add_argument(
+        '--deploy',
+        action='store_true',
+        help='fold the ShuffleNet backbone\'s BN into its convs after loading the '
+        'checkpoint: faster inference, results changed by float rounding only')
+    add_common_args(parser, dist_script='tools/dist_test.sh')
+    return parse_common(parser, argv)
+
+
+def check_checkpoint_fits(model: torch.nn.Module, path: str, config: str,
+                          logger=None) -> None:
+    """Raise :class:`CLIError` if the checkpoint lacks weights of the model or has
+    other shapes -- i.e. it was trained for another architecture / config."""
+    if is_model_wrapper(model):
+        model = model.module
+    try:
+        ckpt_sd = load_state_dict(path)
+    except (FileNotFoundError, ValueError) as err:
+        raise CLIError(str(err)) from err
+    missing, unexpected, mismatched = compare_state_dicts(model.state_dict(), ckpt_sd)
+    if missing or mismatched:
+        raise CLIError(f'checkpoint {path} does not fit the model of {config} -- '
+                       'is it for another architecture? '
+                       f'{describe_mismatch(missing, unexpected, mismatched)}')
+    if unexpected and logger is not None:
+        # extra weights (e.g. a head this config does not use) are harmless
+        logger.warning(f'checkpoint {path}: '
+                       f'{describe_mismatch([], unexpected, [])}, not used by the '
+                       'model')
+
+
+def enable_drawing(cfg: Config, show_dir: str) -> None:
+    """Turn on the config's visualization hook so that it saves every test image
+    with its predictions under ``show_dir`` (relative: under <work_dir>/<timestamp>/,
+    for segmentation under <work_dir>/).
+
+    Each library's hook is switched on differently: mmdet's by ``draw`` and
+    ``test_out_dir``, mmseg's by ``draw`` (images go to the visualizer's
+    ``save_dir``), mmpretrain's by ``enable`` and ``out_dir``.
+    """
+    hooks = cfg.get('default_hooks') or {}
+    if 'visualization' not in hooks:
+        raise CLIError('--show-dir needs default_hooks.visualization in the config, '
+                       "e.g. dict(type='DetVisualizationHook')")
+    hook = hooks.visualization
+    scope = cfg.get('default_scope', 'mmdet')
+    if scope == 'mmpretrain':
+        hook.update(enable=True, out_dir=show_dir, interval=1)
+    elif scope == 'mmseg':
+        hook.update(draw=True, interval=1)
+        # the visualizer is built before the run's timestamp folder exists: a
+        # relative path goes under the work dir itself
+        cfg.visualizer.save_dir = osp.join(cfg.work_dir, show_dir)
+    else:
+        hook.update(draw=True, test_out_dir=show_dir)
+
+
+def build_cfg(args) -> Config:
+    if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
+        raise CLIError(f'checkpoint not found: {args.checkpoint}')
+    if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
+        raise CLIError(f'--out must be a .pkl or .pickle file, got {args.out}')
+    cfg = load_config(args)
+    cfg.load_from = args.checkpoint
+    # Testing needs no training parts; left in, a hook asking for ``runner.iter``
+    # (mmseg's visualization hook) would build the training dataloader and fail
+    # where the training split is absent. mmengine wants them None together.
+    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
+        cfg[key] = None
+
+    if args.show_dir:
+        enable_drawing(cfg, args.show_dir)
+
+    # a test run must not fail because the training split is absent
+    check_datasets(cfg, keep=['test_dataloader'])
+    setup_cpu_distributed(cfg, args.launcher)
+    return cfg
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    try:
+        cfg = build_cfg(args)
+    except CLIError as err:
+        fail('test.py', err)
+
+    runner = build_runner(cfg)
+    try:
+        check_checkpoint_fits(runner.model, args.checkpoint, args.config,
+                              runner.logger)
+        if args.deploy:
+            runner.register_hook(DeployBackboneHook(runner.model))
+    except (CLIError, ValueError) as err:
+        fail('test.py', err)
+
+    if args.out is not None:
+        if osp.dirname(args.out):
+            os.makedirs(osp.dirname(args.out), exist_ok=True)
+        # mmdet's dumper also turns masks into RLE; the others take mmengine's
+        dump = DumpDetResults if cfg.get('default_scope', 'mmdet') == 'mmdet' \
+            else DumpResults
+        runner.test_evaluator.metrics.append(dump(out_file_path=args.out))
+    runner.test()

@@ -1,0 +1,91 @@
+"""Reading a checkpoint's state dict and comparing it with a model's."""
+from typing import Dict, List, Tuple
+
+import torch
+from mmengine.runner.checkpoint import _load_checkpoint
+
+__all__ = [
+    'read_checkpoint', 'unwrapped_key', 'state_dict_of', 'load_state_dict',
+    'compare_state_dicts', 'describe_mismatch'
+]
+
+_WRAPPER_PREFIX = 'module.'  # keys of a model saved while wrapped in DDP
+_EXAMPLES = 3  # keys shown per kind of mismatch
+
+
+def read_checkpoint(path: str) -> dict:
+    """The checkpoint at ``path`` as a dict, read through mmengine's loader (for
+    local files the package's safe, ``weights_only`` loading).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file cannot be read or holds no dict; the message names it.
+    """
+    try:
+        checkpoint = _load_checkpoint(path, map_location='cpu')
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f'checkpoint not found: {path}') from err
+    except Exception as err:  # corrupt / refused file: say which one, briefly
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(f'cannot read checkpoint {path}: {reason}') from err
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f'checkpoint {path} holds a {type(checkpoint).__name__}, '
+                         'not a dict')
+    return checkpoint
+
+
+def unwrapped_key(key: str) -> str:
+    """``key`` without the ``module.`` of a model saved while wrapped in DDP."""
+    return key[len(_WRAPPER_PREFIX):] if key.startswith(_WRAPPER_PREFIX) else key
+
+
+def state_dict_of(checkpoint: dict, path: str) -> Dict[str, torch.Tensor]:
+    """The state dict in a read checkpoint (its ``state_dict`` entry, or the whole
+    file), keys as mmengine's ``load_checkpoint`` sees them (see
+    :func:`unwrapped_key`). ValueError, naming ``path``, when it is no dict."""
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    if not isinstance(state_dict, dict):
+        raise ValueError(f'checkpoint {path}: "state_dict" is a '
+                         f'{type(state_dict).__name__}, not a dict')
+    return {unwrapped_key(k): v for k, v in state_dict.items()}
+
+
+def load_state_dict(path: str) -> Dict[str, torch.Tensor]:
+    """:func:`state_dict_of` the checkpoint at ``path``; raises as
+    :func:`read_checkpoint`."""
+    return state_dict_of(read_checkpoint(path), path)
+
+
+def compare_state_dicts(model_sd: dict, ckpt_sd: dict
+                        ) -> Tuple[List[str], List[str], List[str]]:
+    """``(missing, unexpected, mismatched)`` keys of the checkpoint w.r.t. the model.
+
+    ``num_batches_tracked`` is not required: BN does not use it in eval mode and
+    converted checkpoints (e.g. from torchvision) often lack it.
+    """
+    missing = [k for k in model_sd
+               if k not in ckpt_sd and not k.endswith('num_batches_tracked')]
+    unexpected = [k for k in ckpt_sd if k not in model_sd]
+    mismatched = [
+        f'{k} {tuple(ckpt_sd[k].shape)} vs {tuple(v.shape)}'
+        for k, v in model_sd.items()
+        if k in ckpt_sd and hasattr(ckpt_sd[k], 'shape')
+        and tuple(ckpt_sd[k].shape) != tuple(v.shape)
+    ]
+    return missing, unexpected, mismatched
+
+
+def describe_mismatch(missing: List[str], unexpected: List[str],
+                      mismatched: List[str]) -> str:
+    """One line with the counts and a few examples of each kind of mismatch."""
+    parts = []
+    if missing:
+        parts.append(f'{len(missing)} model weights missing (e.g. '
+                     f'{", ".join(missing[:_EXAMPLES])})')
+    if mismatched:
+        parts.append(f'{len(mismatched)} with another shape, checkpoint vs model '
+                     f'(e.g. {", ".join(mismatched[:_EXAMPLES])})')
+    if unexpected:
+        parts.append(f'{len(unexpected)} unexpected keys (e.g. '
+                     f'{", ".join(unexpected[:_EXAMPLES])})')
+    return '; '.join(parts)
