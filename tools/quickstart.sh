@@ -4,7 +4,9 @@
 #   2. generates the shapes dataset (COCO format, held-out val split) in data/shapes/;
 #   3. trains Light-Head R-CNN + ShuffleNetV2 on it from random init, on CPU;
 #   4. evaluates COCO bbox mAP on the val split (pycocotools) and draws predictions;
-#   5. plots the training losses.
+#   5. plots the training losses;
+# then prints the commands for what comes next: infer on your own images, train on
+# your own COCO-format data, export the backbone.
 # WORK_DIR (default work_dirs/quickstart) moves the outputs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -50,3 +52,21 @@ if [ -z "$BBOX_MAP" ] || ! $PY -c "import sys; sys.exit(float('$BBOX_MAP') < $MI
     echo "quickstart: ERROR: bbox mAP ${BBOX_MAP:-missing} is below $MIN_MAP" >&2
     exit 1
 fi
+
+# What a new user does next, as commands to copy (only tools that exist now).
+MY_DATA=data/my_data
+cat <<NEXT
+
+== next steps
+detect objects in your own images (files or folders; this model knows only the generated
+shapes, e.g. $DATA_DIR/val/000000.png) -> drawn in $WORK_DIR/infer/vis/, JSON in $WORK_DIR/infer/preds/:
+  $PY tools/infer.py $CONFIG $CHECKPOINT path/to/image.jpg --out-dir $WORK_DIR/infer
+train on your own COCO-format data: $MY_DATA/annotations/instances_{train,val}2017.json and
+$MY_DATA/{train,val}2017/, num_classes and classes (your category names) to match; the
+backbone starts from checkpoints/shufflenetv2_x1_0.pth (tools/train.py says how to convert
+torchvision's) or, with model.backbone.init_cfg=None added, from scratch:
+  $PY tools/train.py configs/det/lighthead_shufflenetv2.py --work-dir work_dirs/my_data --cfg-options model.roi_head.bbox_head.num_classes=2 train_dataloader.dataset.data_root=$MY_DATA/ val_dataloader.dataset.data_root=$MY_DATA/ val_evaluator.ann_file=$MY_DATA/annotations/instances_val2017.json 'train_dataloader.dataset.metainfo.classes=(cat,dog)' 'val_dataloader.dataset.metainfo.classes=(cat,dog)'
+export the trained backbone, for init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')
+in another config (the whole detector has no exporter yet):
+  $PY tools/model_converters/export_backbone.py $CHECKPOINT $WORK_DIR/backbone.pth
+NEXT

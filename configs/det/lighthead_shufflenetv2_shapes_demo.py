@@ -48,6 +48,9 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=200,
                     max_keep_ckpts=2))
 log_processor = dict(by_epoch=False)
+# the drawn test images (tools/test.py --show-dir, tools/infer.py) scaled up from
+# 128 to 512 px, boxes with them, so that the labels can be read
+visualizer = dict(type='UpscaledDetLocalVisualizer', min_size=512)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 auto_scale_lr = dict(enable=False, base_batch_size=8)
 randomness = dict(seed=0)  # the same run, and the same mAP, every time

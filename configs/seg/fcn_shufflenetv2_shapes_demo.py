@@ -40,5 +40,8 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # draw=True / interval=1 at test time saves every val image with its mask
     visualization=dict(type='SegVisualizationHook'))
+# the drawn images scaled up from 128 to 512 px, label maps with them, so that the
+# labels can be read
+visualizer = dict(type='UpscaledSegLocalVisualizer', min_size=512)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)  # the same run, and the same mIoU, every time

@@ -23,8 +23,7 @@ from mmengine.evaluator import DumpResults
 from mmengine.model import is_model_wrapper
 
 from ..engine import DeployBackboneHook
-from ..weights.state_dict import (compare_state_dicts, describe_mismatch,
-                                  load_state_dict)
+from ..weights.state_dict import check_fits, describe_mismatch, load_state_dict
 from .common import (CLIError, add_common_args, build_runner, check_datasets,
                      fail, load_config, parse_common, setup_cpu_distributed)
 
@@ -59,14 +58,10 @@ def check_checkpoint_fits(model: torch.nn.Module, path: str, config: str,
     if is_model_wrapper(model):
         model = model.module
     try:
-        ckpt_sd = load_state_dict(path)
+        unexpected = check_fits(model.state_dict(), load_state_dict(path), path,
+                                config)
     except (FileNotFoundError, ValueError) as err:
         raise CLIError(str(err)) from err
-    missing, unexpected, mismatched = compare_state_dicts(model.state_dict(), ckpt_sd)
-    if missing or mismatched:
-        raise CLIError(f'checkpoint {path} does not fit the model of {config} -- '
-                       'is it for another architecture? '
-                       f'{describe_mismatch(missing, unexpected, mismatched)}')
     if unexpected and logger is not None:
         # extra weights (e.g. a head this config does not use) are harmless
         logger.warning(f'checkpoint {path}: '

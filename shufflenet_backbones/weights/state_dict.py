@@ -6,7 +6,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 __all__ = [
     'read_checkpoint', 'unwrapped_key', 'state_dict_of', 'load_state_dict',
-    'compare_state_dicts', 'describe_mismatch'
+    'compare_state_dicts', 'describe_mismatch', 'check_fits'
 ]
 
 _WRAPPER_PREFIX = 'module.'  # keys of a model saved while wrapped in DDP
@@ -89,3 +89,20 @@ def describe_mismatch(missing: List[str], unexpected: List[str],
         parts.append(f'{len(unexpected)} unexpected keys (e.g. '
                      f'{", ".join(unexpected[:_EXAMPLES])})')
     return '; '.join(parts)
+
+
+def check_fits(model_sd: dict, ckpt_sd: dict, path: str, config: str) -> List[str]:
+    """Raise ValueError, naming the file and a few keys, if the checkpoint lacks
+    weights of the model or has other shapes -- i.e. it was trained for another
+    architecture (mmengine would only warn and run a half-initialised model).
+
+    Returns:
+        list[str]: The checkpoint's keys the model does not use (harmless, e.g. a
+        classifier head), for the caller to mention.
+    """
+    missing, unexpected, mismatched = compare_state_dicts(model_sd, ckpt_sd)
+    if missing or mismatched:
+        raise ValueError(f'checkpoint {path} does not fit the model of {config} -- '
+                         'is it for another architecture? '
+                         f'{describe_mismatch(missing, unexpected, mismatched)}')
+    return unexpected

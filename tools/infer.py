@@ -1,0 +1,13 @@
+"""Detect objects in your own images with a trained detector (mmdet's DetInferencer
+with this package's modules registered): drawn images in OUT_DIR/vis/, predictions
+as JSON in OUT_DIR/preds/.
+
+    python tools/infer.py CONFIG CHECKPOINT IMAGE_OR_DIR [IMAGE_OR_DIR ...]
+                          [--out-dir DIR] [--score-thr 0.3] [--device cpu]
+
+The logic lives in :mod:`shufflenet_backbones.apis.inference`.
+"""
+from shufflenet_backbones.apis.inference import main
+
+if __name__ == '__main__':
+    main()
