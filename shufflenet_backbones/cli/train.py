@@ -18,6 +18,7 @@ from mmengine.config import Config
 from mmengine.device import (is_cuda_available, is_mlu_available,
                              is_musa_available, is_npu_available)
 
+from ..weights.model_zoo import get_weights_command
 from .common import (CLIError, add_common_args, build_runner, check_datasets,
                      fail, load_config, parse_common, setup_cpu_distributed)
 
@@ -45,12 +46,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def _pretrained_paths(node, where):
-    """Yield ``(where, checkpoint)`` for every ``Pretrained`` init_cfg under node."""
+    """Yield ``(where, checkpoint)`` for every ``Pretrained`` init_cfg under node,
+    and every ``PretrainedV2`` one (a V2* started from a V2 checkpoint)."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key == 'init_cfg':
                 for init in value if isinstance(value, (list, tuple)) else [value]:
-                    if isinstance(init, dict) and init.get('type') == 'Pretrained':
+                    if isinstance(init, dict) and init.get('type') in (
+                            'Pretrained', 'PretrainedV2'):
                         yield f'{where}.init_cfg', init.get('checkpoint')
             else:
                 yield from _pretrained_paths(value, f'{where}.{key}')
@@ -61,16 +64,25 @@ def _pretrained_paths(node, where):
 
 def check_pretrained(cfg: Config) -> None:
     """Local ``Pretrained`` checkpoints in the model exist (URLs and
-    ``open-mmlab://``-style names are left to mmengine, which downloads them)."""
+    ``open-mmlab://``-style names are left to mmengine, which downloads them).
+    A missing file that ``tools/get_weights.py`` writes (looked up by its file
+    name) is reported with the command that writes it."""
     for where, path in _pretrained_paths(cfg.get('model'), 'model'):
         if not path or '://' in path or osp.isfile(osp.expanduser(path)):
             continue
+        command = get_weights_command(path)
+        if command is not None:
+            raise CLIError(
+                f'{where}: pretrained checkpoint not found: {path} -- `{command}` '
+                'downloads and converts it; or set init_cfg=None to train from '
+                'scratch')
         raise CLIError(
             f'{where}: pretrained checkpoint not found: {path} -- for ShuffleNetV2 '
             'convert torchvision\'s weights of the same widen_factor (`python '
             f'{CONVERTER} shufflenet_v2_xN.pth {path}`), for ShuffleNetV1 use '
             'mmpretrain\'s checkpoint, for ShuffleNetV2Star (no published weights) '
-            'pretrain it with mmpretrain; or set init_cfg=None to train from scratch')
+            'start from V2\'s with init_cfg type \'PretrainedV2\'; or set '
+            'init_cfg=None to train from scratch')
 
 
 def enable_amp(cfg: Config) -> None:

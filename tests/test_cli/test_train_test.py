@@ -259,6 +259,20 @@ def test_missing_pretrained_names_path_and_converter(workspace):
     msg = str(err.value)
     assert 'model.backbone.init_cfg' in msg and '/no/such/shufflenetv2.pth' in msg
     assert 'torchvision2shufflenet.py' in msg
+    # a file tools/get_weights.py writes: the exact command, --dir where it differs
+    for checkpoint, command in [
+        ('checkpoints/no_such_dir/shufflenetv1_g3_x1_0.pth',
+         'python tools/get_weights.py shufflenetv1_g3_x1_0 --dir '
+         'checkpoints/no_such_dir`'),
+        ('checkpoints/shufflenetv2star_x0_5.pth',
+         'python tools/get_weights.py shufflenetv2star_x0_5_from_v2`'),
+    ]:
+        cfg.model.backbone.init_cfg.checkpoint = checkpoint
+        if osp.exists(checkpoint):  # fetched into this checkout: nothing to say
+            continue
+        with pytest.raises(train_tool.CLIError) as err:
+            train_tool.check_pretrained(cfg)
+        assert f'not found: {checkpoint} -- `{command}' in str(err.value)
     # URLs / open-mmlab:// names are mmengine's to download
     cfg.model.backbone.init_cfg.checkpoint = 'https://example.com/x.pth'
     train_tool.check_pretrained(cfg)

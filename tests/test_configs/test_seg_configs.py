@@ -77,7 +77,9 @@ def test_coco_stuff_config_settings(path):
     assert 'shufflenet_backbones' in cfg.custom_imports.imports
     assert cfg.default_scope == 'mmseg'
     init = cfg.model.backbone.init_cfg
-    assert init.type == 'Pretrained' and init.prefix == 'backbone.'
+    # V2* starts from V2's weights (tests/test_weights/test_v2_to_v2star.py)
+    expected = 'PretrainedV2' if 'shufflenetv2star' in path.name else 'Pretrained'
+    assert init.type == expected and init.prefix == 'backbone.'
     assert init.checkpoint.startswith('checkpoints/')
     assert cfg.model.decode_head.num_classes == 171
     assert cfg.model.decode_head.norm_cfg.type == 'SyncBN'

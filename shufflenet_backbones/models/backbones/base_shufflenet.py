@@ -6,9 +6,11 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule, fuse_conv_bn
 from mmengine.model import BaseModule
-from mmengine.model.weight_init import constant_init, normal_init
+from mmengine.model.weight_init import constant_init, initialize, normal_init
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
+
+from .v2star_from_v2 import is_pretrained_v2
 
 STEM_INDEX = -1
 
@@ -172,8 +174,25 @@ class BaseShuffleNet(BaseModule):
 
     def init_weights(self) -> None:
         """With ``init_cfg=None``: the ShuffleNet papers' init (as mmpretrain).
-        Otherwise exactly ``init_cfg``, applied by mmengine; a ``Pretrained`` entry,
-        alone or in a list, is loaded last and never overwritten."""
+        Otherwise exactly ``init_cfg``, applied by mmengine; a ``Pretrained`` or
+        ``PretrainedV2`` entry, alone or in a list, is loaded last and never
+        overwritten."""
+        entries = self.init_cfg if isinstance(self.init_cfg, list) else [
+            self.init_cfg
+        ]
+        from_v2 = [c for c in entries if is_pretrained_v2(c)]
+        if from_v2 and not self.is_init:
+            # mmengine holds back only its own 'Pretrained' until the children have
+            # initialised themselves (conv1's ConvModule resets its weights then):
+            # a PretrainedV2 entry must wait as well.
+            init_cfg = self.init_cfg
+            self.init_cfg = [c for c in entries if not is_pretrained_v2(c)]
+            try:
+                super().init_weights()
+            finally:
+                self.init_cfg = init_cfg
+            initialize(self, from_v2)
+            return
         super().init_weights()
         if self.init_cfg is not None:
             return

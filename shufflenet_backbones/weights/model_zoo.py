@@ -1,0 +1,463 @@
+"""Published ImageNet weights, one command each: download, verify, convert, place.
+
+    python tools/get_weights.py NAME [--dir checkpoints] [--src PATH_OR_URL]
+    python tools/get_weights.py --list
+
+NAME is a key of :data:`MODEL_ZOO`. The file is downloaded next to its destination
+(a hidden ``.NAME.*.part`` file in ``--dir``), its sha256 checked against the table,
+converted to this package's keys, checked to fit the backbone, and only then moved
+to ``--dir/<file name the configs use>`` with ``os.replace``; on any error nothing
+is left behind and one ``error:`` line names NAME and what failed (exit code 1).
+The last line printed is the ``init_cfg`` that loads the file. ``--src`` takes a
+copy of the published file (a local path or another URL) instead of the table's
+URL, for machines that cannot reach it; the hash is checked all the same.
+
+Hashes: torchvision and OpenMMLab put the first hex digits of the file's sha256 in
+its name, and that prefix is all this table knows (no machine that wrote it could
+download the files). A prefix is checked as a prefix; the full sha256 of the
+download is printed so that whoever can download fills it in here.
+"""
+import argparse
+import difflib
+import hashlib
+import importlib
+import io
+import os
+import os.path as osp
+import shlex
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from collections import OrderedDict
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+import torch
+
+from .state_dict import (compare_state_dicts, describe_mismatch,
+                         read_checkpoint, state_dict_of)
+
+__all__ = [
+    'Preprocessing', 'WeightsEntry', 'MODEL_ZOO', 'CONVERTERS', 'DEFAULT_DIR',
+    'FetchError', 'lookup', 'names_for_file', 'get_weights_command', 'init_cfg_line',
+    'fetch', 'main'
+]
+
+DEFAULT_DIR = 'checkpoints'  # where configs/*/*.py expect the files
+PREFIX = 'backbone.'
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """The input the weights were trained for (what the data preprocessor must do).
+
+    Args:
+        color (str): Channel order the network takes, 'RGB' or 'BGR'.
+        mean (tuple[float]): Per-channel mean, 0-255 scale, in ``color`` order.
+        std (tuple[float]): Per-channel std, 0-255 scale, in ``color`` order.
+        resize (int): Evaluation: short side resized to this, then ...
+        crop (int): ... a centre crop of this size.
+    """
+    color: str
+    mean: Tuple[float, float, float]
+    std: Tuple[float, float, float]
+    resize: int
+    crop: int = 224
+
+    def __str__(self) -> str:
+        return (f'{self.color}, mean {list(self.mean)}, std {list(self.std)} '
+                f'(0-255), eval resize {self.resize} / crop {self.crop}')
+
+
+# torchvision's ImageNet statistics (0.485, 0.456, 0.406) / (0.229, 0.224, 0.225)
+# times 255 -- the same numbers as mmpretrain's data_preprocessor and our configs.
+_IMAGENET_MEAN = (123.675, 116.28, 103.53)
+_IMAGENET_STD = (58.395, 57.12, 57.375)
+
+
+@dataclass(frozen=True)
+class WeightsEntry:
+    """One published checkpoint and how it becomes a file the configs load.
+
+    Args:
+        url (str): Where the source file is published.
+        sha256 (str): Its sha256 in hex: all 64 digits, or a known prefix.
+        converters (tuple[str]): Names in :data:`CONVERTERS`, applied in order
+            (each reads the previous step's file and writes the next).
+        filename (str): File name under ``--dir``, as the configs name it.
+        backbone (dict): The backbone the result must fit: ``type`` (a class of
+            :mod:`shufflenet_backbones.models`) and its arguments.
+        preprocessing (Preprocessing): The input the source weights expect.
+        top1 (float, optional): Published ImageNet-1k top-1 (%) of the source
+            weights; None where none is published for what this entry writes.
+        top1_source (str): Where ``top1`` is published.
+        note (str): Anything a user must know about the result.
+    """
+    url: str
+    sha256: str
+    converters: Tuple[str, ...]
+    filename: str
+    backbone: dict = field(hash=False)
+    preprocessing: Preprocessing
+    top1: Optional[float]
+    top1_source: str
+    note: str = ''
+
+    @property
+    def sha256_is_prefix(self) -> bool:
+        return len(self.sha256) < 64
+
+
+def _torchvision_v2(width: str, url: str, sha256: str, resize: int,
+                    top1: float) -> WeightsEntry:
+    factor = float(width.replace('_', '.'))
+    return WeightsEntry(
+        url=url,
+        sha256=sha256,
+        converters=('torchvision', ),
+        filename=f'shufflenetv2_x{width}.pth',
+        backbone=dict(type='ShuffleNetV2', widen_factor=factor),
+        preprocessing=Preprocessing('RGB', _IMAGENET_MEAN, _IMAGENET_STD, resize),
+        top1=top1,
+        top1_source='torchvision docs, ShuffleNet_V2_X'
+        f'{width.upper()}_Weights.IMAGENET1K_V1')
+
+
+def _from_v2(entry: WeightsEntry) -> WeightsEntry:
+    """The V2* entry made from a V2 one: the same download, then V2 -> V2*."""
+    return replace(
+        entry,
+        converters=entry.converters + ('v2_to_v2star', ),
+        filename=entry.filename.replace('shufflenetv2_', 'shufflenetv2star_'),
+        backbone=dict(entry.backbone, type='ShuffleNetV2Star'),
+        top1=None,
+        top1_source='none published for V2*',
+        note='V2 weights in a V2* whose extra depthwise convs are the identity '
+        '(v2_to_v2star): it computes V2\'s function, so V2\'s top-1 '
+        f'({entry.top1}) holds until the extra convs are trained')
+
+
+_TORCHVISION = 'https://download.pytorch.org/models/'
+_OPENMMLAB = 'https://download.openmmlab.com/mmclassification/v0/'
+_MMPRETRAIN = dict(
+    preprocessing=Preprocessing('RGB', _IMAGENET_MEAN, _IMAGENET_STD, 256),
+    converters=('mmpretrain', ))
+
+_V2 = OrderedDict(
+    # sha256: the prefix torchvision puts in the file name (all that is known here)
+    shufflenetv2_x0_5=_torchvision_v2(
+        '0_5', _TORCHVISION + 'shufflenetv2_x0.5-f707e7126e.pth', 'f707e7126e', 256,
+        60.552),
+    shufflenetv2_x1_0=_torchvision_v2(
+        '1_0', _TORCHVISION + 'shufflenetv2_x1-5666bf0f80.pth', '5666bf0f80', 256,
+        69.362),
+    # trained with torchvision's newer recipe, evaluated at resize 232
+    shufflenetv2_x1_5=_torchvision_v2(
+        '1_5', _TORCHVISION + 'shufflenetv2_x1_5-3c479a10.pth', '3c479a10', 232,
+        72.996),
+    shufflenetv2_x2_0=_torchvision_v2(
+        '2_0', _TORCHVISION + 'shufflenetv2_x2_0-8be3c8ee.pth', '8be3c8ee', 232,
+        76.230),
+)
+
+#: Every NAME ``tools/get_weights.py`` knows. Several names may write the same file
+#: (``filename``); the first of them in this order is the one error messages name.
+MODEL_ZOO: Dict[str, WeightsEntry] = OrderedDict(
+    **_V2,
+    # sha256: the prefix OpenMMLab's publish_model.py puts in the file name
+    shufflenetv1_g3_x1_0=WeightsEntry(
+        url=_OPENMMLAB + 'shufflenet_v1/'
+        'shufflenet_v1_batch1024_imagenet_20200804-5d6cec73.pth',
+        sha256='5d6cec73',
+        filename='shufflenetv1_g3_x1_0.pth',
+        backbone=dict(type='ShuffleNetV1', groups=3, widen_factor=1.0),
+        top1=68.13,
+        top1_source='mmpretrain model zoo, shufflenet-v1-1x_16xb64_in1k',
+        **_MMPRETRAIN),
+    shufflenetv2_x1_0_mmpretrain=WeightsEntry(
+        url=_OPENMMLAB + 'shufflenet_v2/'
+        'shufflenet_v2_batch1024_imagenet_20200812-5bf4721e.pth',
+        sha256='5bf4721e',
+        filename='shufflenetv2_x1_0.pth',
+        backbone=dict(type='ShuffleNetV2', widen_factor=1.0),
+        top1=69.55,
+        top1_source='mmpretrain model zoo, shufflenet-v2-1x_16xb64_in1k',
+        **_MMPRETRAIN),
+    **{
+        name.replace('shufflenetv2_', 'shufflenetv2star_') + '_from_v2':
+        _from_v2(entry)
+        for name, entry in _V2.items()
+    },
+)
+
+# Converter name -> 'module:function'. Each function is called as
+# ``function(src_path, dst_path)``: it reads the checkpoint at src_path and writes
+# ``{'state_dict': ..., 'meta': ...}`` to dst_path. Resolved only when a step runs,
+# so an entry whose converter lives in a module not installed fails by itself.
+CONVERTERS: Dict[str, str] = {
+    'torchvision': f'{__name__}:convert_torchvision',
+    'mmpretrain': f'{__name__}:convert_mmpretrain',
+    'v2_to_v2star': 'shufflenet_backbones.weights.v2_to_v2star:convert',
+}
+
+
+class FetchError(Exception):
+    """An expected failure: printed as one line, exit code 1."""
+
+
+# ---------------------------------------------------------------------------------
+# converters
+
+
+def _save(state_dict: Dict[str, torch.Tensor], meta: dict, path: str) -> None:
+    torch.save(dict(state_dict=state_dict, meta=meta), path)
+
+
+def convert_torchvision(src: str, dst: str) -> None:
+    """torchvision ``shufflenet_v2_x*`` state dict -> this package's keys
+    (``backbone.*``, ``head.fc.*``), see :mod:`.torchvision`."""
+    from .torchvision import convert
+    checkpoint = read_checkpoint(src)
+    state_dict = checkpoint.get('state_dict', checkpoint.get('model', checkpoint))
+    _save(convert(state_dict), dict(source_format='torchvision'), dst)
+
+
+def convert_mmpretrain(src: str, dst: str) -> None:
+    """mmpretrain ImageClassifier checkpoint: the keys are already ours, so keep its
+    ``backbone.*`` and ``head.*`` tensors and drop the rest of the file."""
+    state_dict = state_dict_of(read_checkpoint(src), src)
+    kept = OrderedDict(
+        (k, v) for k, v in state_dict.items() if k.startswith((PREFIX, 'head.')))
+    if not any(k.startswith(PREFIX) for k in kept):
+        raise ValueError(f'not an mmpretrain classifier checkpoint: no "{PREFIX}*" '
+                         f'keys (e.g. {list(state_dict)[:3]})')
+    _save(kept, dict(source_format='mmpretrain'), dst)
+
+
+def _converter(name: str) -> Callable[[str, str], None]:
+    module_name, _, function = CONVERTERS[name].partition(':')
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        raise FetchError(f'converter {name!r} needs {module_name}, which is not '
+                         f'installed ({err})') from err
+    if not hasattr(module, function):
+        raise FetchError(f'converter {name!r}: {module_name} has no {function}()')
+    return getattr(module, function)
+
+
+# ---------------------------------------------------------------------------------
+# the table
+
+
+def lookup(name: str) -> WeightsEntry:
+    """The entry called ``name``; FetchError listing similar names if none is."""
+    if name in MODEL_ZOO:
+        return MODEL_ZOO[name]
+    similar = difflib.get_close_matches(name, MODEL_ZOO, n=4, cutoff=0.6)
+    known = (f'similar: {", ".join(similar)}' if similar else
+             f'known: {", ".join(MODEL_ZOO)}')
+    raise FetchError(f'unknown weights name {name!r}; {known} (--list shows all)')
+
+
+def names_for_file(filename: str) -> List[str]:
+    """Names whose entry writes ``filename`` (a base name), in table order."""
+    return [n for n, e in MODEL_ZOO.items() if e.filename == osp.basename(filename)]
+
+
+def get_weights_command(path: str) -> Optional[str]:
+    """The command that writes the checkpoint ``path`` a config names, or None
+    if no entry writes a file of that name."""
+    names = names_for_file(path)
+    if not names:
+        return None
+    command = f'python tools/get_weights.py {names[0]}'
+    directory = osp.dirname(path) or '.'
+    if osp.normpath(directory) != DEFAULT_DIR:
+        command += f' --dir {shlex.quote(directory)}'
+    return command
+
+
+def init_cfg_line(path: str) -> str:
+    """The ``init_cfg`` a config uses to load the backbone from ``path``."""
+    return (f"init_cfg=dict(type='Pretrained', checkpoint={path!r}, "
+            f"prefix='{PREFIX}')")
+
+
+# ---------------------------------------------------------------------------------
+# download, verify, convert, check, place
+
+
+def _download(name: str, url: str, dst: str) -> str:
+    """Copy ``url`` (a URL, ``file://`` included, or a local path) to ``dst``;
+    return the sha256 of the bytes."""
+    if '://' not in url:
+        url = Path(url).resolve().as_uri()
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, \
+                open(dst, 'wb') as f:
+            while True:
+                chunk = response.read(_CHUNK)
+                if not chunk:
+                    break
+                digest.update(chunk)
+                f.write(chunk)
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        reason = getattr(err, 'reason', None) or err
+        raise FetchError(f'{name}: download failed: {url}: {reason}') from err
+    return digest.hexdigest()
+
+
+def _verify(name: str, entry: WeightsEntry, url: str, sha256: str) -> None:
+    if not sha256.startswith(entry.sha256.lower()):
+        kind = 'prefix ' if entry.sha256_is_prefix else ''
+        raise FetchError(f'{name}: sha256 mismatch for {url}: expected {kind}'
+                         f'{entry.sha256}, got {sha256}')
+
+
+def _check_fits(name: str, entry: WeightsEntry, path: str) -> None:
+    """The converted file holds exactly the backbone's weights (``backbone.*``)."""
+    from .. import models
+    kwargs = dict(entry.backbone)
+    backbone = getattr(models, kwargs.pop('type'))(**kwargs)
+    model_sd = {PREFIX + k: v for k, v in backbone.state_dict().items()}
+    ckpt_sd = {
+        k: v
+        for k, v in state_dict_of(read_checkpoint(path), path).items()
+        if k.startswith(PREFIX)
+    }
+    mismatch = compare_state_dicts(model_sd, ckpt_sd)
+    if any(mismatch):
+        raise FetchError(f'{name}: the converted file does not fit '
+                         f'{entry.backbone}: {describe_mismatch(*mismatch)}')
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def _run_steps(name: str, entry: WeightsEntry, url: str, dst: str,
+               temp: Callable[[], str], log: Callable[[str], None]) -> None:
+    """Download ``url`` to a temp file, verify, convert, check; write ``dst``."""
+    current = temp()
+    sha256 = _download(name, url, current)
+    _verify(name, entry, url, sha256)
+    log(f'{name}: downloaded {url}, sha256 {sha256}' +
+        (f' (the table knows only the prefix {entry.sha256}: fill in the rest in '
+         'shufflenet_backbones/weights/model_zoo.py)'
+         if entry.sha256_is_prefix else ' (verified)'))
+    # mmengine's loader prints every file it reads: temp files are no news here
+    with redirect_stdout(io.StringIO()):
+        for step in entry.converters:
+            convert, out = _converter(step), temp()
+            try:
+                convert(current, out)
+            except Exception as err:  # each converter's own error type: one line
+                reason = str(err).splitlines()[0] if str(err) else repr(err)
+                raise FetchError(
+                    f'{name}: {step} conversion failed: {reason}') from err
+            current = out
+        _check_fits(name, entry, current)
+        checkpoint = read_checkpoint(current)
+
+    # the steps' meta, but for the temporary file they read
+    meta = {k: v for k, v in (checkpoint.get('meta') or {}).items()
+            if k != 'converted_from'}
+    meta.update(model_zoo_name=name, source=entry.url, sha256=sha256,
+                converters=entry.converters)
+    final = temp()
+    _save(checkpoint['state_dict'], meta, final)
+    os.chmod(final, 0o666 & ~_umask())  # mkstemp's files are private (0600)
+    os.replace(final, dst)
+
+
+def fetch(name: str, directory: str = DEFAULT_DIR, src: Optional[str] = None,
+          log: Callable[[str], None] = print) -> str:
+    """Download, verify, convert and place the weights called ``name``.
+
+    Args:
+        name (str): A key of :data:`MODEL_ZOO`.
+        directory (str): Where to write ``entry.filename``. Default: 'checkpoints'.
+        src (str, optional): A copy of the published file (path or URL) to read
+            instead of ``entry.url``; its sha256 must match all the same.
+            Default: None.
+        log (callable): Receives one line per step. Default: print.
+
+    Returns:
+        str: The path written.
+
+    Raises:
+        FetchError: unknown ``name``, failed download, wrong hash, failed
+            conversion, or a result that does not fit the backbone. No file is left
+            behind then (an earlier file at the destination is kept).
+    """
+    entry = lookup(name)
+    created = not osp.isdir(directory)
+    os.makedirs(directory, exist_ok=True)
+    dst = osp.join(directory, entry.filename)
+    temps = []
+
+    def temp() -> str:
+        # in the target directory, so that os.replace is an atomic rename
+        fd, path = tempfile.mkstemp(dir=directory, prefix=f'.{name}.', suffix='.part')
+        os.close(fd)
+        temps.append(path)
+        return path
+
+    try:
+        _run_steps(name, entry, src or entry.url, dst, temp, log)
+    finally:
+        for path in temps:
+            if osp.exists(path):
+                os.remove(path)
+        if created and not osp.exists(dst) and not os.listdir(directory):
+            os.rmdir(directory)  # a failed first fetch leaves no trace
+    log(f'{name}: wrote {dst} ({" -> ".join(entry.converters)}); input: '
+        f'{entry.preprocessing}; published top-1: '
+        f'{entry.top1 if entry.top1 is not None else "none"} ({entry.top1_source})')
+    if entry.note:
+        log(f'{name}: note: {entry.note}')
+    return dst
+
+
+def _table() -> str:
+    lines = []
+    for name, entry in MODEL_ZOO.items():
+        top1 = '-' if entry.top1 is None else f'{entry.top1:.2f}'
+        lines.append(f'{name:32} top-1 {top1:>6}  -> {entry.filename}')
+    return '\n'.join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        epilog='Known names:\n' + _table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('name', nargs='?', help='a name from --list')
+    parser.add_argument('--dir', default=DEFAULT_DIR,
+                        help=f'where to write the file (default: {DEFAULT_DIR}, '
+                        'where the configs look)')
+    parser.add_argument('--src', metavar='PATH_OR_URL',
+                        help='a copy of the published file to use instead of '
+                        'downloading it (its sha256 is checked all the same)')
+    parser.add_argument('--list', action='store_true',
+                        help='print the known names and exit')
+    args = parser.parse_args(argv)
+    if args.list:
+        print(_table())
+        return
+    if args.name is None:
+        parser.error('NAME is required (--list shows the names)')
+    try:
+        path = fetch(args.name, args.dir, args.src)
+    except FetchError as err:
+        print(f'get_weights.py: error: {err}', file=sys.stderr)
+        sys.exit(1)
+    print(init_cfg_line(path))
