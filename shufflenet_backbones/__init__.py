@@ -1,13 +1,14 @@
 """ShuffleNet V1 / V2 / V2* for OpenMMLab: the plugin.
 
 Importing the package (what ``custom_imports=dict(imports=['shufflenet_backbones'])``
-does) registers what configs name -- models, ops, transforms and visualizers -- and
-lets mmengine load its own checkpoints safely under torch >= 2.6 (see
+does) registers what configs name -- models, ops, transforms, visualizers and
+hooks -- and lets mmengine load its own checkpoints safely under torch >= 2.6 (see
 ``safe_checkpoint_loading.py``). Nothing else is imported: the workflow code
 (``cli``, ``apis``, ``data``, ``weights``, ``analysis``) is imported by whoever
 uses it.
 """
-from . import datasets, models, visualization  # noqa: F401  (registers the modules)
+from . import (datasets, engine, models,  # noqa: F401  (registers the modules)
+               visualization)
 from .safe_checkpoint_loading import allow_mmengine_checkpoints
 from .version import __version__
 

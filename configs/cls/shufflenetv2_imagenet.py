@@ -13,8 +13,12 @@ _base_ = [
 ]
 # The schedule counts iterations: so do checkpoints and logs (mmpretrain's runtime
 # counts epochs; this key is set here because bases may not share keys).
+# diverging runs stop at the first non-finite loss; checkpoints are never written
+# with non-finite weights, and are written atomically
+# (shufflenet_backbones/engine/hooks.py)
+custom_hooks = [dict(type='StopOnNonFiniteLossHook')]
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10000,
+    checkpoint=dict(type='SafeCheckpointHook', by_epoch=False, interval=10000,
                     max_keep_ckpts=3))
 log_processor = dict(by_epoch=False)
 

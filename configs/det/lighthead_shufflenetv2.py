@@ -7,3 +7,8 @@ _base_ = [
 ]
 # the 16 images per iteration of the protocol: 8 GPUs x 2
 train_dataloader = dict(batch_size=2)
+# diverging runs stop at the first non-finite loss; checkpoints are never written
+# with non-finite weights, and are written atomically
+# (shufflenet_backbones/engine/hooks.py)
+custom_hooks = [dict(type='StopOnNonFiniteLossHook')]
+default_hooks = dict(checkpoint=dict(type='SafeCheckpointHook'))

@@ -43,9 +43,16 @@ param_scheduler = [
     dict(type='MultiStepLR', by_epoch=False, begin=0, end=max_iters,
          milestones=[int(max_iters * 0.8)], gamma=0.1)
 ]
+# diverging runs stop at the first non-finite loss; checkpoints are never written
+# with non-finite weights, and are written atomically
+# (shufflenet_backbones/engine/hooks.py)
+# bad input files: counted and listed, the run stops past 5 % of the training set,
+# and validation logs skipped_images / images_evaluated
+# (shufflenet_backbones/engine/bad_samples.py)
+custom_hooks = [dict(type='StopOnNonFiniteLossHook'), dict(type='BadSampleHook')]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=200,
+    checkpoint=dict(type='SafeCheckpointHook', by_epoch=False, interval=200,
                     max_keep_ckpts=2))
 log_processor = dict(by_epoch=False)
 # the drawn test images (tools/test.py --show-dir, tools/infer.py) scaled up from

@@ -5,3 +5,8 @@ _base_ = [
     'mmdet::_base_/datasets/coco_instance.py',
     'mmdet::_base_/schedules/schedule_1x.py', 'mmdet::_base_/default_runtime.py'
 ]
+# diverging runs stop at the first non-finite loss; checkpoints are never written
+# with non-finite weights, and are written atomically
+# (shufflenet_backbones/engine/hooks.py)
+custom_hooks = [dict(type='StopOnNonFiniteLossHook')]
+default_hooks = dict(checkpoint=dict(type='SafeCheckpointHook'))

@@ -9,3 +9,8 @@ _base_ = [
 crop_size = (512, 512)
 # pads training batches to the crop size (as mmseg's COCO-Stuff164k configs)
 model = dict(data_preprocessor=dict(size=crop_size))
+# diverging runs stop at the first non-finite loss; checkpoints are never written
+# with non-finite weights, and are written atomically
+# (shufflenet_backbones/engine/hooks.py)
+custom_hooks = [dict(type='StopOnNonFiniteLossHook')]
+default_hooks = dict(checkpoint=dict(type='SafeCheckpointHook'))

@@ -30,12 +30,16 @@ param_scheduler = [
     dict(type='PolyLR', eta_min=1e-5, power=0.9, by_epoch=False, begin=30,
          end=max_iters)
 ]
+# diverging runs stop at the first non-finite loss; checkpoints are never written
+# with non-finite weights, and are written atomically
+# (shufflenet_backbones/engine/hooks.py)
+custom_hooks = [dict(type='StopOnNonFiniteLossHook')]
 # mmseg keeps these in its schedule files, which the demo does not use
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
+    checkpoint=dict(type='SafeCheckpointHook', by_epoch=False, interval=max_iters,
                     max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # draw=True / interval=1 at test time saves every val image with its mask

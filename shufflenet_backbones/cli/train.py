@@ -18,6 +18,7 @@ from mmengine.config import Config
 from mmengine.device import (is_cuda_available, is_mlu_available,
                              is_musa_available, is_npu_available)
 
+from ..engine import TooManyBadSamplesError, TrainingDivergedError
 from ..weights.model_zoo import get_weights_command
 from .common import (CLIError, add_common_args, build_runner, check_datasets,
                      fail, load_config, parse_common, setup_cpu_distributed)
@@ -129,4 +130,8 @@ def main(argv=None) -> None:
         cfg = build_cfg(args)
     except CLIError as err:
         fail('train.py', err)
-    build_runner(cfg).train()
+    try:
+        build_runner(cfg).train()
+    except (TrainingDivergedError, TooManyBadSamplesError) as err:
+        # a diverged loss or too many unreadable samples: one line, no traceback
+        fail('train.py', err)

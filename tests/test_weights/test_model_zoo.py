@@ -273,15 +273,16 @@ def test_tool_end_to_end(run_tool, tmp_path, torchvision_file):
     assert not out_dir.exists()
 
     wrapper = tmp_path / 'with_test_hash.py'
+    # the tool's main with the table's hash replaced by the test file's
     wrapper.write_text(
-        'import runpy, sys\n'
+        'import sys\n'
         'from dataclasses import replace\n'
-        'from shufflenet_backbones.weights.model_zoo import MODEL_ZOO\n'
+        'from shufflenet_backbones.weights import model_zoo\n'
         "name = 'shufflenetv2_x0_5'\n"
-        'MODEL_ZOO[name] = replace(MODEL_ZOO[name], sha256=sys.argv.pop(1))\n'
-        'sys.argv[0] = sys.argv.pop(1)\n'
-        "runpy.run_path(sys.argv[0], run_name='__main__')\n")
-    result = run_tool(wrapper, sha256_of(src)[:10], TOOL, 'shufflenetv2_x0_5',
+        'model_zoo.MODEL_ZOO[name] = replace(model_zoo.MODEL_ZOO[name],\n'
+        '                                    sha256=sys.argv[1])\n'
+        'model_zoo.main(sys.argv[2:])\n')
+    result = run_tool(wrapper, sha256_of(src)[:10], 'shufflenetv2_x0_5',
                       '--src', src, '--dir', out_dir)
     assert result.returncode == 0, result.stderr[-2000:]
     assert (out_dir / 'shufflenetv2_x0_5.pth').is_file()

@@ -6,8 +6,13 @@ image_size = 128
 metainfo = dict(classes=('circle', 'square', 'triangle'),
                 palette=[(220, 20, 60), (0, 128, 0), (0, 0, 230)])
 
+# Bad files (unreadable, truncated, or of another size than annotated) are reported
+# naming the file: skipped in training (another sample is drawn), scored as blank
+# images in validation (SafeLoadImageFromFile; BadSampleHook counts them). The test
+# pipeline keeps LoadImageFromFile: mmdet's DetInferencer (tools/infer.py) finds
+# its loading step by that name.
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='SafeLoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='Resize', scale=(image_size, image_size), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
@@ -20,6 +25,8 @@ test_pipeline = [
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
 ]
+val_pipeline = [dict(type='SafeLoadImageFromFile', on_bad='placeholder')
+                ] + test_pipeline[1:]
 train_dataloader = dict(
     batch_size=8,
     num_workers=1,
@@ -46,8 +53,9 @@ val_dataloader = dict(
         ann_file='annotations/instances_val.json',
         data_prefix=dict(img='val/'),
         test_mode=True,
-        pipeline=test_pipeline))
-test_dataloader = val_dataloader
+        pipeline=val_pipeline))
+test_dataloader = dict(
+    val_dataloader, dataset=dict(val_dataloader['dataset'], pipeline=test_pipeline))
 val_evaluator = dict(
     type='CocoMetric', ann_file=data_root + 'annotations/instances_val.json',
     metric='bbox')
