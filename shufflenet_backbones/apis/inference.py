@@ -187,6 +187,20 @@ class PluginDetInferencer(DetInferencer):
         # weights=None: mmengine would read the file again; ours comes in below
         super().__init__(model=cfg, weights=None, device=device, **kwargs)
 
+    def _init_pipeline(self, cfg: Config):
+        # mmdet swaps the test pipeline's loading step for its in-memory loader,
+        # finding it by the name LoadImageFromFile. The configs load test images
+        # with SafeLoadImageFromFile (a bad file is counted, not fatal); here the
+        # images are checked before anything runs (list_images), so the plain
+        # loader is what inference needs.
+        for step in cfg.test_dataloader.dataset.pipeline:
+            if step['type'] == 'SafeLoadImageFromFile':
+                kept = {k: v for k, v in step.items()
+                        if k not in ('on_bad', 'check_size', 'max_bad_in_row')}
+                step.clear()
+                step.update(kept, type='LoadImageFromFile')
+        return super()._init_pipeline(cfg)
+
     def _load_weights_to_model(self, model: torch.nn.Module,
                                checkpoint: Optional[dict], cfg: Config) -> None:
         checkpoint, self._checkpoint = self._checkpoint, None  # not kept in memory

@@ -139,8 +139,33 @@ def upscale_sample(image: np.ndarray, data_sample: Optional[BaseDataElement],
     return image, rescaled
 
 
+class _UpscaledDrawing:
+    """What both visualizers add to their library's: images (and what is drawn on
+    them) scaled up to ``min_size`` pixels on the long side before drawing."""
+
+    def _set_upscaling(self, min_size: int, interpolation: str) -> None:
+        if min_size < 1:
+            raise ValueError(f'min_size must be a positive number of pixels, got '
+                             f'{min_size}')
+        self.min_size = min_size
+        self.interpolation = interpolation
+
+    @master_only
+    def add_datasample(self,
+                       name: str,
+                       image: np.ndarray,
+                       data_sample=None,
+                       *args,
+                       **kwargs) -> None:
+        """Scale ``image`` and ``data_sample`` up, then draw and save them as the
+        library's ``add_datasample`` does (same arguments)."""
+        image, data_sample = upscale_sample(image, data_sample, self.min_size,
+                                            self.interpolation)
+        super().add_datasample(name, image, data_sample, *args, **kwargs)
+
+
 @DET_VISUALIZERS.register_module()
-class UpscaledDetLocalVisualizer(DetLocalVisualizer):
+class UpscaledDetLocalVisualizer(_UpscaledDrawing, DetLocalVisualizer):
     """mmdet's ``DetLocalVisualizer`` that draws small images scaled up.
 
     Before drawing, the image is scaled up to ``min_size`` pixels on its long side,
@@ -175,25 +200,8 @@ class UpscaledDetLocalVisualizer(DetLocalVisualizer):
                  **kwargs) -> None:
         # ``name`` is spelled out: mmengine's ManagerMeta requires it by name
         super().__init__(name=name, **kwargs)
-        if min_size < 1:
-            raise ValueError(f'min_size must be a positive number of pixels, got '
-                             f'{min_size}')
-        self.min_size = min_size
+        self._set_upscaling(min_size, interpolation)
         self.min_font_size = min_font_size
-        self.interpolation = interpolation
-
-    @master_only
-    def add_datasample(self,
-                       name: str,
-                       image: np.ndarray,
-                       data_sample=None,
-                       *args,
-                       **kwargs) -> None:
-        """Scale ``image`` and ``data_sample`` up, then draw and save them as
-        ``DetLocalVisualizer.add_datasample`` does (same arguments)."""
-        image, data_sample = upscale_sample(image, data_sample, self.min_size,
-                                            self.interpolation)
-        super().add_datasample(name, image, data_sample, *args, **kwargs)
 
     def draw_texts(self,
                    texts: Union[str, List[str]],
@@ -211,7 +219,7 @@ class UpscaledDetLocalVisualizer(DetLocalVisualizer):
 
 
 @SEG_VISUALIZERS.register_module()
-class UpscaledSegLocalVisualizer(SegLocalVisualizer):
+class UpscaledSegLocalVisualizer(_UpscaledDrawing, SegLocalVisualizer):
     """mmseg's ``SegLocalVisualizer`` that draws small images scaled up.
 
     Before drawing, the image is scaled up to ``min_size`` pixels on its long side,
@@ -240,24 +248,7 @@ class UpscaledSegLocalVisualizer(SegLocalVisualizer):
                  interpolation: str = 'bilinear',
                  **kwargs) -> None:
         super().__init__(name=name, **kwargs)
-        if min_size < 1:
-            raise ValueError(f'min_size must be a positive number of pixels, got '
-                             f'{min_size}')
-        self.min_size = min_size
-        self.interpolation = interpolation
-
-    @master_only
-    def add_datasample(self,
-                       name: str,
-                       image: np.ndarray,
-                       data_sample=None,
-                       *args,
-                       **kwargs) -> None:
-        """Scale ``image`` and ``data_sample`` up, then draw and save them as
-        ``SegLocalVisualizer.add_datasample`` does (same arguments)."""
-        image, data_sample = upscale_sample(image, data_sample, self.min_size,
-                                            self.interpolation)
-        super().add_datasample(name, image, data_sample, *args, **kwargs)
+        self._set_upscaling(min_size, interpolation)
 
     def _get_center_loc(self, mask: np.ndarray) -> np.ndarray:
         """Where mmseg writes a class's label: ``(x, y)`` of the middle pixel of the

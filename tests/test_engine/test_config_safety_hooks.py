@@ -30,3 +30,20 @@ def test_config_has_the_safety_hooks(name):
     assert len(loss_hooks) == 1, cfg.get('custom_hooks')
     assert loss_hooks[0].get('interval', 1) == 1  # every iteration
     assert HOOKS.get(cfg.default_hooks.checkpoint.type) is SafeCheckpointHook
+
+
+DET_CONFIGS = [name for name in TRAIN_CONFIGS if name.startswith('det/')]
+
+
+@pytest.mark.parametrize('name', DET_CONFIGS)
+def test_detection_configs_survive_bad_images(name):
+    """Every detection config loads images with SafeLoadImageFromFile (skip in
+    training, a counted blank image in validation and test) and counts the bad
+    ones with BadSampleHook."""
+    cfg = Config.fromfile(str(CONFIGS / name))
+    loaders = {split: cfg[f'{split}_dataloader'].dataset.pipeline[0]
+               for split in ('train', 'val', 'test')}
+    assert {step.type for step in loaders.values()} == {'SafeLoadImageFromFile'}
+    assert loaders['train'].get('on_bad', 'skip') == 'skip'
+    assert loaders['val'].on_bad == loaders['test'].on_bad == 'placeholder'
+    assert 'BadSampleHook' in [h['type'] for h in cfg.custom_hooks]

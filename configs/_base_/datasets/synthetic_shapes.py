@@ -8,9 +8,7 @@ metainfo = dict(classes=('circle', 'square', 'triangle'),
 
 # Bad files (unreadable, truncated, or of another size than annotated) are reported
 # naming the file: skipped in training (another sample is drawn), scored as blank
-# images in validation (SafeLoadImageFromFile; BadSampleHook counts them). The test
-# pipeline keeps LoadImageFromFile: mmdet's DetInferencer (tools/infer.py) finds
-# its loading step by that name.
+# images in validation and test (SafeLoadImageFromFile; BadSampleHook counts them).
 train_pipeline = [
     dict(type='SafeLoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
@@ -19,14 +17,12 @@ train_pipeline = [
     dict(type='PackDetInputs')
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='SafeLoadImageFromFile', on_bad='placeholder'),
     dict(type='Resize', scale=(image_size, image_size), keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
 ]
-val_pipeline = [dict(type='SafeLoadImageFromFile', on_bad='placeholder')
-                ] + test_pipeline[1:]
 train_dataloader = dict(
     batch_size=8,
     num_workers=1,
@@ -53,9 +49,8 @@ val_dataloader = dict(
         ann_file='annotations/instances_val.json',
         data_prefix=dict(img='val/'),
         test_mode=True,
-        pipeline=val_pipeline))
-test_dataloader = dict(
-    val_dataloader, dataset=dict(val_dataloader['dataset'], pipeline=test_pipeline))
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
 val_evaluator = dict(
     type='CocoMetric', ann_file=data_root + 'annotations/instances_val.json',
     metric='bbox')
