@@ -286,6 +286,21 @@ def dist_env() -> dict:
     return dict(PYTHON=sys.executable, PORT=str(free_port()))
 
 
+# torch's gloo backend on CPU sometimes aborts a rank ("terminate called without an
+# active exception", SIGABRT) on this 2-core machine under load: 4 of about 20 runs
+# of the two tests below on 2026-12-01, with channels-last or NCHW layers alike and
+# in train and test runs; the cause is not found. A run that dies that way is run
+# once more; any other failure, or the same abort twice, fails the test.
+GLOO_ABORT = 'terminate called without an active exception'
+
+
+def run_dist(run_tool, *args):
+    result = run_tool(*args, **dist_env())
+    if result.returncode != 0 and GLOO_ABORT in result.stderr:
+        result = run_tool(*args, **dist_env())
+    return result
+
+
 two_processes = pytest.mark.skipif(
     torch.cuda.is_available() and torch.cuda.device_count() < 2,
     reason='2 processes need 2 GPUs (or none: gloo on CPU)')
@@ -295,8 +310,8 @@ two_processes = pytest.mark.skipif(
 def test_dist_train_two_processes(run_tool, workspace, tmp_path):
     work_dir = str(tmp_path / 'work')
     # no find_unused_parameters: the backbone keeps no layer beyond its outputs
-    result = run_tool(DIST_TRAIN, workspace['config'], '2', '--work-dir', work_dir,
-                      '--cfg-options', 'train_dataloader.batch_size=1', **dist_env())
+    result = run_dist(run_tool, DIST_TRAIN, workspace['config'], '2', '--work-dir',
+                      work_dir, '--cfg-options', 'train_dataloader.batch_size=1')
     assert result.returncode == 0, result.stderr[-3000:]
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
     log = result.stdout + result.stderr
@@ -308,10 +323,9 @@ def test_dist_train_two_processes(run_tool, workspace, tmp_path):
 @two_processes
 def test_dist_test_two_processes(run_tool, workspace, tmp_path):
     out = str(tmp_path / 'results.pkl')
-    result = run_tool(DIST_TEST, workspace['config'],
+    result = run_dist(run_tool, DIST_TEST, workspace['config'],
                       osp.join(workspace['work_dir'], 'iter_2.pth'), '2',
-                      '--work-dir', str(tmp_path / 'work'), '--out', out,
-                      **dist_env())
+                      '--work-dir', str(tmp_path / 'work'), '--out', out)
     assert result.returncode == 0, result.stderr[-3000:]
     with open(out, 'rb') as f:
         assert len(pickle.load(f)) == 4  # both processes' results, gathered
