@@ -9,7 +9,6 @@ DST: ``{'state_dict': {backbone.* only}, 'meta': {...}}``, which a detector load
 state, message hub and classifier head are left out (the file shrinks accordingly).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from collections import OrderedDict
@@ -17,7 +16,8 @@ from typing import Dict, Optional
 
 import torch
 
-from .state_dict import read_checkpoint, state_dict_of, unwrapped_key
+from .state_dict import (read_checkpoint, save_state_dict, state_dict_of,
+                         unwrapped_key)
 
 PREFIX = 'backbone.'
 # Scalar training facts worth keeping to trace the export back to its run.
@@ -73,9 +73,7 @@ def export(src: str, dst: str) -> dict:
         if arch is not None:
             meta['backbone'] = arch
 
-    if osp.dirname(dst):
-        os.makedirs(osp.dirname(dst), exist_ok=True)
-    torch.save(dict(state_dict=backbone, meta=meta), dst)
+    save_state_dict(backbone, meta, dst)
     return meta
 
 

@@ -1,4 +1,7 @@
-"""Reading a checkpoint's state dict and comparing it with a model's."""
+"""Reading a checkpoint's state dict, comparing it with a model's, and writing
+one."""
+import os
+import os.path as osp
 from typing import Dict, List, Tuple
 
 import torch
@@ -6,7 +9,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 __all__ = [
     'read_checkpoint', 'unwrapped_key', 'state_dict_of', 'load_state_dict',
-    'compare_state_dicts', 'describe_mismatch', 'check_fits'
+    'compare_state_dicts', 'describe_mismatch', 'check_fits', 'save_state_dict'
 ]
 
 _WRAPPER_PREFIX = 'module.'  # keys of a model saved while wrapped in DDP
@@ -106,3 +109,12 @@ def check_fits(model_sd: dict, ckpt_sd: dict, path: str, config: str) -> List[st
                          'is it for another architecture? '
                          f'{describe_mismatch(missing, unexpected, mismatched)}')
     return unexpected
+
+
+def save_state_dict(state_dict: dict, meta: dict, path: str) -> None:
+    """Write ``{'state_dict': ..., 'meta': ...}`` to ``path`` (the layout every
+    converter here writes and mmengine's ``Pretrained`` init reads), creating its
+    folder."""
+    if osp.dirname(path):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+    torch.save(dict(state_dict=state_dict, meta=meta), path)

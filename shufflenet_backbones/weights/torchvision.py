@@ -16,6 +16,8 @@ from typing import Dict
 
 import torch
 
+from .state_dict import save_state_dict
+
 # torchvision module index inside a Sequential -> ConvModule position and part
 _BRANCH1 = {'0': '0.conv', '1': '0.bn', '2': '1.conv', '3': '1.bn'}
 _BRANCH2 = {'0': '0.conv', '1': '0.bn', '3': '1.conv', '4': '1.bn', '5': '2.conv',
@@ -67,5 +69,5 @@ def main(argv=None) -> None:
     stage2 = converted['backbone.layers.0.0.branch2.2.conv.weight'].shape[0] * 2
     meta = dict(converted_from='torchvision ShuffleNetV2', source=args.src,
                 stage2_channels=stage2)
-    torch.save(dict(state_dict=converted, meta=meta), args.dst)
+    save_state_dict(converted, meta, args.dst)
     print(f'wrote {len(converted)} tensors to {args.dst} (stage 2 width {stage2})')

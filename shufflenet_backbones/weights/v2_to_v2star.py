@@ -16,7 +16,6 @@ The identity BN holds running variance ``1 - eps``: give ``--bn-eps`` if the V2*
 config sets another BN eps than mmcv's 1e-5 (PretrainedV2 reads it from the model).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 from collections import OrderedDict
@@ -29,7 +28,7 @@ from ..models.backbones.v2star_from_v2 import (V2CheckpointError,
                                                stage2_channels,
                                                v2star_state_dict_from_v2)
 from . import torchvision as tv
-from .state_dict import read_checkpoint, state_dict_of
+from .state_dict import read_checkpoint, save_state_dict, state_dict_of
 
 PREFIX = 'backbone.'
 ALL_OUTPUTS = (-1, 0, 1, 2, 3)  # keeps every layer, so every V2 weight is used
@@ -96,9 +95,7 @@ def convert(src: str, dst: str, bn_eps: float = 1e-5) -> dict:
     meta = dict(converted_from=osp.abspath(src), source_format=source_format,
                 backbone='ShuffleNetV2Star', widen_factor=widen_factor,
                 extra_bn_eps=bn_eps, num_tensors=len(out))
-    if osp.dirname(dst):
-        os.makedirs(osp.dirname(dst), exist_ok=True)
-    torch.save(dict(state_dict=out, meta=meta), dst)
+    save_state_dict(out, meta, dst)
     return meta
 
 
