@@ -32,7 +32,7 @@ print(json.dumps(dict(
     modules=sorted(m for m in sys.modules if m.startswith('shufflenet_backbones')))))
 """
 # Workflow code: what tools/ and users run; importing the plugin must not load it.
-WORKFLOW_PACKAGES = ('cli', 'data', 'weights', 'analysis', 'apis')
+WORKFLOW_PACKAGES = ('cli', 'data', 'weights', 'analysis', 'apis', 'deploy')
 
 
 @pytest.fixture(scope='module')
@@ -46,8 +46,9 @@ def fresh_import(tool_env):
 
 
 def test_custom_imports_registers_models_and_transforms(fresh_import):
-    expected = {'ShuffleNetV1', 'ShuffleNetV2', 'ShuffleNetV2Star', 'LightHeadRCNN',
-                'SelectRPNHead', 'LargeSeparableConv', 'PSRoIExtractor',
+    expected = {'ShuffleNetV1', 'ShuffleNetV2', 'ShuffleNetV2Star', 'SNet',
+                'LightHeadRCNN', 'SelectRPNHead', 'LargeSeparableConv',
+                'PSRoIExtractor', 'ThunderNet', 'ThunderNetNeck', 'LightRPNHead',
                 'CheckSegLabels'}
     assert expected <= set(fresh_import['registered'])
 

@@ -6,14 +6,16 @@ Counts as the papers do (:mod:`.complexity`): multiply-adds of the convolutions
 and of a 1000-class FC on a 224x224 image; parameters of the backbone and that FC.
 Prints a Markdown table with the ratio ours / paper and writes it with the rows as
 ``flops_<date>.md`` and ``.json`` to ``--out-dir``. The V1 paper gives no
-parameter counts and the V2 paper no classification figures for V2* (only its
-detection FLOPs), so those cells are empty.
+parameter counts, the V2 paper no classification figures for V2* (only its
+detection FLOPs) and the ThunderNet paper no parameter counts for SNet, so those
+cells are empty. An SNet's paper MFLOPs is the number in its name; ours differ
+for SNet49 and SNet146 (see :class:`~shufflenet_backbones.models.SNet`).
 """
 import argparse
 from pathlib import Path
 from typing import List, NamedTuple, Optional
 
-from ..models import ShuffleNetV1, ShuffleNetV2, ShuffleNetV2Star
+from ..models import ShuffleNetV1, ShuffleNetV2, ShuffleNetV2Star, SNet
 from .benchmark import new_report, report_header, write_report
 from .complexity import classifier_multiply_adds, classifier_params
 
@@ -26,7 +28,8 @@ class Variant(NamedTuple):
     paper_params_m: Optional[float]
 
 
-# V1: Table 1 (1x) and Table 2 / 8 (g=3 at other widths); V2: Table 5.
+# V1: Table 1 (1x) and Table 2 / 8 (g=3 at other widths); V2: Table 5; SNet
+# (ThunderNet): the MFLOPs its name gives.
 VARIANTS = [
     *[Variant(ShuffleNetV1, dict(groups=g, widen_factor=1.0), mflops, None)
       for g, mflops in zip((1, 2, 3, 4, 8), (143, 140, 137, 133, 137))],
@@ -37,6 +40,7 @@ VARIANTS = [
                                    (1.4, 2.3, 3.5, 7.4))],
     *[Variant(ShuffleNetV2Star, dict(widen_factor=w), None, None)
       for w in (0.5, 1.0, 1.5, 2.0)],
+    *[Variant(SNet, dict(arch=arch), arch, None) for arch in (49, 146, 535)],
 ]
 
 
@@ -51,11 +55,13 @@ def measure() -> List[dict]:
         backbone = cls(**kwargs)
         mflops = classifier_multiply_adds(backbone) / 1e6
         params = classifier_params(backbone) / 1e6
+        # an SNet goes by its paper's name, e.g. 'SNet146'
         rows.append(
             dict(
-                model=cls.__name__,
+                model=cls.__name__ + str(kwargs.get('arch', '')),
                 groups=kwargs.get('groups'),
-                widen_factor=kwargs['widen_factor'],
+                widen_factor=kwargs.get('widen_factor'),
+                arch=kwargs.get('arch'),
                 mflops=round(mflops, 1),
                 paper_mflops=paper_mflops,
                 mflops_ratio=ratio(mflops, paper_mflops),

@@ -269,9 +269,30 @@ def names_for_file(filename: str) -> List[str]:
     return [n for n, e in MODEL_ZOO.items() if e.filename == osp.basename(filename)]
 
 
+# Backbones with no published weights in any layout we load: their ImageNet
+# checkpoints come from training the classification config here and exporting its
+# backbone. file name -> classification config.
+TRAINED_HERE = {
+    f'snet{arch}_imagenet.pth': f'configs/cls/snet{arch}_imagenet.py'
+    for arch in (49, 146, 535)
+}
+
+
+def _train_and_export_command(path: str) -> str:
+    config = TRAINED_HERE[osp.basename(path)]
+    name = osp.splitext(osp.basename(config))[0]
+    # the ImageNet schedule's last checkpoint (configs/_base_/schedules)
+    return (f'python tools/train.py {config} && python '
+            'tools/model_converters/export_backbone.py '
+            f'work_dirs/{name}/iter_300000.pth {shlex.quote(path)}')
+
+
 def get_weights_command(path: str) -> Optional[str]:
     """The command that writes the checkpoint ``path`` a config names, or None
-    if no entry writes a file of that name."""
+    if none does: ``tools/get_weights.py`` for published weights, training and
+    exporting for the backbones of :data:`TRAINED_HERE`."""
+    if osp.basename(path) in TRAINED_HERE:
+        return _train_and_export_command(path)
     names = names_for_file(path)
     if not names:
         return None

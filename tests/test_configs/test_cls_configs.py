@@ -25,7 +25,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 import shufflenet_backbones  # noqa: F401  (registers ours, allow-lists checkpoints)
 from shufflenet_backbones.data import generate_imagenet_folder
 from shufflenet_backbones.models import (ShuffleNetV1, ShuffleNetV2,
-                                         ShuffleNetV2Star)
+                                         ShuffleNetV2Star, SNet)
 
 ROOT = Path(__file__).parents[2]
 CLS_CONFIGS = sorted((ROOT / 'configs' / 'cls').glob('*.py'))
@@ -33,13 +33,17 @@ TRAIN = str(ROOT / 'tools' / 'train.py')
 TEST = str(ROOT / 'tools' / 'test.py')
 EXPORT = str(ROOT / 'tools' / 'model_converters' / 'export_backbone.py')
 
-# config -> (our backbone class, its groups for V1)
+# config -> (our backbone class, the attributes that select its widths)
 EXPECTED = {
-    'shufflenetv1_g3_imagenet.py': (ShuffleNetV1, 3),
-    'shufflenetv1_g8_imagenet.py': (ShuffleNetV1, 8),
-    'shufflenetv2_imagenet.py': (ShuffleNetV2, None),
-    'shufflenetv2star_imagenet.py': (ShuffleNetV2Star, None),
-    'shufflenetv2star_from_v2_finetune_imagenet.py': (ShuffleNetV2Star, None),
+    'shufflenetv1_g3_imagenet.py': (ShuffleNetV1, dict(groups=3, widen_factor=1.0)),
+    'shufflenetv1_g8_imagenet.py': (ShuffleNetV1, dict(groups=8, widen_factor=1.0)),
+    'shufflenetv2_imagenet.py': (ShuffleNetV2, dict(widen_factor=1.0)),
+    'shufflenetv2star_imagenet.py': (ShuffleNetV2Star, dict(widen_factor=1.0)),
+    'shufflenetv2star_from_v2_finetune_imagenet.py': (ShuffleNetV2Star,
+                                                      dict(widen_factor=1.0)),
+    'snet49_imagenet.py': (SNet, dict(arch=49)),
+    'snet146_imagenet.py': (SNet, dict(arch=146)),
+    'snet535_imagenet.py': (SNet, dict(arch=535)),
 }
 # config -> (iterations, peak lr) where not the papers' (300k, 0.5)
 SCHEDULES = {'shufflenetv2star_from_v2_finetune_imagenet.py': (30000, 0.05)}
@@ -73,10 +77,12 @@ def test_config_builds_our_backbone_in_mmpretrain_scope(path):
     # a bare name would build mmpretrain's own ShuffleNet
     assert cfg.model.backbone.type.startswith('shufflenet_backbones.')
     model, _ = build(cfg)
-    cls, groups = EXPECTED[path.name]
+    cls, attributes = EXPECTED[path.name]
     assert type(model.backbone) is cls
-    if groups is not None:
-        assert model.backbone.groups == groups
+    for name, value in attributes.items():
+        assert getattr(model.backbone, name) == value, name
+    # the classifier reads the deepest feature map the backbone has
+    assert model.backbone.feature_info[-1] == model.backbone.all_features[-1]
     assert type(model.neck).__name__ == 'GlobalAveragePooling'
     assert type(model.head).__name__ == 'LinearClsHead'
     assert model.head.num_classes == 1000

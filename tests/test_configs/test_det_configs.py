@@ -16,14 +16,17 @@ DET_CONFIGS = sorted(CONFIG_DIR.glob('det/*.py'))
 
 
 # What configs/det offers: Light-Head R-CNN for V1 and every V2 / V2* width, Faster
-# R-CNN + FPN for the three families, Mask R-CNN for V2 / V2*, and the demo. A
-# config added or removed must be added here too, so that it is tested on purpose.
+# R-CNN + FPN for the three families, Mask R-CNN for V2 / V2*, ThunderNet for the
+# three SNets, and the demos. A config added or removed must be added here too, so
+# that it is tested on purpose.
 EXPECTED = {
     'lighthead_shufflenetv1.py', 'lighthead_shufflenetv2_shapes_demo.py',
     *(f'lighthead_shufflenetv2{star}{width}.py' for star in ('', 'star')
       for width in ('_0.5x', '', '_1.5x', '_2x')),
     *(f'faster_rcnn_fpn_shufflenetv{v}.py' for v in ('1', '2', '2star')),
     *(f'mask_rcnn_fpn_shufflenetv{v}.py' for v in ('2', '2star')),
+    *(f'thundernet_snet{arch}_coco.py' for arch in (49, 146, 535)),
+    'thundernet_snet146_shapes_demo.py',
 }
 
 

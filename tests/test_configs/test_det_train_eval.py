@@ -13,6 +13,7 @@ FAMILIES = {
     'faster_rcnn': ('configs/det/faster_rcnn_fpn_shufflenetv2.py', ['bbox']),
     'light_head': ('configs/det/lighthead_shufflenetv2_shapes_demo.py', ['bbox']),
     'mask_rcnn': ('configs/det/mask_rcnn_fpn_shufflenetv2.py', ['bbox', 'segm']),
+    'thundernet': ('configs/det/thundernet_snet146_shapes_demo.py', ['bbox']),
 }
 
 

@@ -7,6 +7,7 @@ checkpoint it starts from and the command that writes it. Results are either the
 paper's, measured by a named command, or 'not measured'. About 20 s on 2 CPU cores.
 """
 import importlib
+import inspect
 from collections import Counter
 from pathlib import Path
 
@@ -101,12 +102,21 @@ def test_results_are_marked():
 
 
 def _backbone(cfg: Config):
+    """The backbone's class name, the arguments that set its widths (defaults
+    filled in) and how an entry names it: 'ShuffleNetV1 1.0x (g=3)', 'SNet146'."""
     backbone = cfg.model.backbone
     name = backbone.type.split('.')[-1]  # 'shufflenet_backbones.ShuffleNetV2'
-    kwargs = dict(widen_factor=backbone.get('widen_factor', 1.0))
+    defaults = inspect.signature(getattr(models, name)).parameters
+    if name == 'SNet':
+        arch = backbone.get('arch', defaults['arch'].default)
+        return name, dict(arch=arch), f'SNet{arch}'
+    kwargs = dict(widen_factor=backbone.get('widen_factor',
+                                            defaults['widen_factor'].default))
+    label = f'{name} {kwargs["widen_factor"]}x'
     if name == 'ShuffleNetV1':
-        kwargs['groups'] = backbone.get('groups', 3)
-    return name, kwargs
+        kwargs['groups'] = backbone.get('groups', defaults['groups'].default)
+        label += f' (g={kwargs["groups"]})'
+    return name, kwargs, label
 
 
 _COUNTS = {}
@@ -128,11 +138,8 @@ def test_entry_matches_a_config_that_builds(config):
     cfg = Config.fromfile(str(ROOT / entry['Config']))
     meta = entry['Metadata']
 
-    name, kwargs = _backbone(cfg)
-    expected = f'{name} {kwargs["widen_factor"]}x'
-    if 'groups' in kwargs:
-        expected += f' (g={kwargs["groups"]})'
-    assert meta['Backbone'] == expected
+    name, kwargs, label = _backbone(cfg)
+    assert meta['Backbone'] == label
     flops, params = _complexity(name, kwargs)
     assert (meta['FLOPs'], meta['Parameters']) == (flops, params), \
         'stale figures: recount with python tools/analysis/get_flops.py'

@@ -39,8 +39,9 @@ def _one_thread():
 @pytest.fixture
 def build_eval(randomise_bn):
     """``build_eval(name)``: ``name`` (V1: groups=3, its default) at width 1.0
-    with every output, in eval mode, its BN statistics those of one batch of
-    random images (every output of order 1, each BN a non-trivial affine map)."""
+    (SNet: its default arch, SNet146) with every output, in eval mode, its BN
+    statistics those of one batch of random images (every output of order 1,
+    each BN a non-trivial affine map)."""
 
     def build(name):
         every_index = tuple(
@@ -69,7 +70,7 @@ def assert_outputs_close(actual, expected, tol):
 
 
 def test_every_family_is_checked():
-    assert BACKBONES == ['ShuffleNetV1', 'ShuffleNetV2', 'ShuffleNetV2Star']
+    assert BACKBONES == ['SNet', 'ShuffleNetV1', 'ShuffleNetV2', 'ShuffleNetV2Star']
 
 
 @IGNORE_TRACER_WARNING

@@ -10,6 +10,7 @@ from mmengine.model.weight_init import constant_init, initialize, normal_init
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..layers import ShuffleV2Unit
 from .v2star_from_v2 import is_pretrained_v2
 
 STEM_INDEX = -1
@@ -91,6 +92,29 @@ class BaseShuffleNet(BaseModule):
             norm_cfg=self.norm_cfg,
             act_cfg=self.act_cfg)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+
+    def _build_v2_stages(self, in_channels: int, channels: Sequence[int],
+                         extra_depthwise: bool = False,
+                         dw_kernel_size: int = 3) -> None:
+        """Stages 2-4 of :class:`ShuffleV2Unit` s (``self.stage_blocks`` units,
+        the first of each with the stage's stride) into ``self.layers``."""
+        self.layers = nn.ModuleList()
+        for i, (out_channels, num_units) in enumerate(
+                zip(channels, self.stage_blocks)):
+            self.layers.append(nn.Sequential(*[
+                ShuffleV2Unit(
+                    in_channels if j == 0 else out_channels,
+                    out_channels,
+                    stride=self.strides[i] if j == 0 else 1,
+                    dilation=self.dilations[i],
+                    extra_depthwise=extra_depthwise,
+                    dw_kernel_size=dw_kernel_size,
+                    conv_cfg=self.conv_cfg,
+                    norm_cfg=self.norm_cfg,
+                    act_cfg=self.act_cfg,
+                    with_cp=self.with_cp) for j in range(num_units)
+            ]))
+            in_channels = out_channels
 
     def _finish_init(self, names: Sequence[str], channels: Sequence[int]) -> None:
         """Check out_indices / frozen_stages against what was built and describe

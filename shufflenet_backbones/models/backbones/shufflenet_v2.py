@@ -1,11 +1,9 @@
 """ShuffleNet V2 (Ma et al., ECCV 2018) and ShuffleNet V2* (its detection variant)."""
 from typing import List, Optional, Sequence, Union
 
-import torch.nn as nn
 from mmcv.cnn import ConvModule
 
 from ...registry import register_model
-from ..layers import ShuffleV2Unit
 from .base_shufflenet import BaseShuffleNet
 
 
@@ -100,26 +98,11 @@ class ShuffleNetV2(BaseShuffleNet):
         channels = self.arch_settings[widen_factor]
 
         self._build_stem(self.stem_channels)
-        self.layers = nn.ModuleList()
-        in_channels = self.stem_channels
-        for i, num_units in enumerate(self.stage_blocks):
-            units = [
-                ShuffleV2Unit(
-                    in_channels if j == 0 else channels[i],
-                    channels[i],
-                    stride=self.strides[i] if j == 0 else 1,
-                    dilation=self.dilations[i],
-                    extra_depthwise=self.extra_depthwise,
-                    conv_cfg=conv_cfg,
-                    norm_cfg=norm_cfg,
-                    act_cfg=act_cfg,
-                    with_cp=with_cp) for j in range(num_units)
-            ]
-            self.layers.append(nn.Sequential(*units))
-            in_channels = channels[i]
+        self._build_v2_stages(self.stem_channels, channels[:3],
+                              self.extra_depthwise)
         self.layers.append(
             ConvModule(
-                in_channels,
+                channels[2],
                 channels[3],
                 kernel_size=1,
                 conv_cfg=conv_cfg,

@@ -1,3 +1,4 @@
 from .light_head_rcnn import LightHeadRCNN
+from .thundernet import ThunderNet
 
-__all__ = ['LightHeadRCNN']
+__all__ = ['LightHeadRCNN', 'ThunderNet']

@@ -1,4 +1,5 @@
-"""The building units of ShuffleNet V1 and V2 (V2* is V2 with one extra conv).
+"""The building units of ShuffleNet V1 and V2 (V2* is V2 with one extra conv;
+ThunderNet's SNet is V2 with 5x5 depthwise convs).
 
 Attribute names follow mmpretrain's ``ShuffleUnit`` and ``InvertedResidual`` so
 that mmpretrain checkpoints load unchanged.
@@ -17,14 +18,15 @@ ConfigDict = Optional[dict]
 
 
 def _depthwise(channels: int, stride: int, dilation: int, conv_cfg: ConfigDict,
-               norm_cfg: ConfigDict) -> ConvModule:
-    """3x3 depthwise conv + BN, no activation (as in both papers)."""
+               norm_cfg: ConfigDict, kernel_size: int = 3) -> ConvModule:
+    """Depthwise conv (3x3 in both papers, 5x5 in ThunderNet's SNet) + BN, no
+    activation; padded to keep the size (``ceil(size / stride)``) at any dilation."""
     return ConvModule(
         channels,
         channels,
-        kernel_size=3,
+        kernel_size=kernel_size,
         stride=stride,
-        padding=dilation,
+        padding=dilation * (kernel_size // 2),
         dilation=dilation,
         groups=channels,
         conv_cfg=conv_cfg,
@@ -141,6 +143,9 @@ class ShuffleV2Unit(nn.Module):
         stride (int): Stride of the unit (1 or 2).
         dilation (int): Dilation of the depthwise convs.
         extra_depthwise (bool): Add the V2* depthwise conv.
+        dw_kernel_size (int): Kernel size of every depthwise conv of the unit (the
+            V2* one included), odd: 3 in ShuffleNet V2, 5 in ThunderNet's SNet.
+            Default: 3.
         conv_cfg, norm_cfg, act_cfg (dict, optional): mmcv ``ConvModule`` configs.
         with_cp (bool): Use activation checkpointing.
 
@@ -154,6 +159,7 @@ class ShuffleV2Unit(nn.Module):
                  stride: int = 1,
                  dilation: int = 1,
                  extra_depthwise: bool = False,
+                 dw_kernel_size: int = 3,
                  conv_cfg: ConfigDict = None,
                  norm_cfg: ConfigDict = dict(type='BN'),
                  act_cfg: ConfigDict = dict(type='ReLU'),
@@ -162,6 +168,10 @@ class ShuffleV2Unit(nn.Module):
         if out_channels % 2:
             raise ValueError(
                 f'ShuffleV2Unit: out_channels must be even, got {out_channels}')
+        if not isinstance(dw_kernel_size, int) or dw_kernel_size < 1 \
+                or dw_kernel_size % 2 == 0:
+            raise ValueError('ShuffleV2Unit: dw_kernel_size must be an odd integer '
+                             f'(3, 5, ...), got {dw_kernel_size!r}')
         self.with_cp = with_cp
         self.split = stride == 1 and in_channels == out_channels
         half = out_channels // 2
@@ -170,16 +180,18 @@ class ShuffleV2Unit(nn.Module):
         # V2*: one extra depthwise conv right before the first 1x1 conv of a branch;
         # in a downsampling unit that is branch1's, after its stride-2 conv.
         extra = [_depthwise(branch2_in if self.split else in_channels, 1, dilation,
-                            conv_cfg, norm_cfg)] if extra_depthwise else []
+                            conv_cfg, norm_cfg, dw_kernel_size)
+                 ] if extra_depthwise else []
         if not self.split:
             self.branch1 = nn.Sequential(
-                _depthwise(in_channels, stride, dilation, conv_cfg, norm_cfg),
+                _depthwise(in_channels, stride, dilation, conv_cfg, norm_cfg,
+                           dw_kernel_size),
                 *extra,
                 _pointwise(in_channels, half, 1, conv_cfg, norm_cfg, act_cfg))
         self.branch2 = nn.Sequential(
             *(extra if self.split else []),
             _pointwise(branch2_in, half, 1, conv_cfg, norm_cfg, act_cfg),
-            _depthwise(half, stride, dilation, conv_cfg, norm_cfg),
+            _depthwise(half, stride, dilation, conv_cfg, norm_cfg, dw_kernel_size),
             _pointwise(half, half, 1, conv_cfg, norm_cfg, act_cfg))
 
     def _forward(self, x: Tensor) -> Tensor:

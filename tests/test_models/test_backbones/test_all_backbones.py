@@ -10,21 +10,30 @@ from shufflenet_backbones.registry import MODELS
 
 BACKBONES = sorted(name for name, cls in MODELS.module_dict.items()
                    if issubclass(cls, BaseShuffleNet))
+# What the tests below run: every registered backbone at its defaults, but SNet once
+# per arch (SNet49 ends with a conv5, SNet146 / 535 do not). Name -> (type, kwargs).
+VARIANTS = {
+    **{name: (name, {}) for name in BACKBONES if name != 'SNet'},
+    **{f'SNet{arch}': ('SNet', dict(arch=arch)) for arch in (49, 146, 535)},
+}
+NAMES = sorted(VARIANTS)
 
 
 def build(name, **kwargs):
-    return MODELS.build(dict(type=name, **kwargs))
+    model_type, fixed = VARIANTS[name]
+    return MODELS.build(dict(type=model_type, **{**fixed, **kwargs}))
 
 
 def every_index(name):
     return tuple(f.index for f in build(name).all_features)
 
 
-def test_all_three_families_registered():
-    assert BACKBONES == ['ShuffleNetV1', 'ShuffleNetV2', 'ShuffleNetV2Star']
+def test_all_families_registered():
+    assert BACKBONES == ['SNet', 'ShuffleNetV1', 'ShuffleNetV2', 'ShuffleNetV2Star']
+    assert set(MODELS.get('SNet').arch_settings) == {49, 146, 535}
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 @pytest.mark.parametrize('size', [(224, 224), (97, 130)])
 def test_outputs_match_feature_info(name, size):
     indices = every_index(name)
@@ -40,7 +49,7 @@ def test_outputs_match_feature_info(name, size):
     assert model.feature_info[0].name == 'stem'
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 def test_out_indices_select_and_order(name):
     model = build(name, out_indices=(1, -1)).eval()
     outs = model(torch.rand(1, 3, 64, 64))
@@ -49,7 +58,7 @@ def test_out_indices_select_and_order(name):
     assert model.out_strides == (4, 16)
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 @pytest.mark.parametrize('strides,dilations,output_stride', [
     ((2, 2, 1), (1, 1, 2), 16),
     ((2, 1, 1), (1, 2, 4), 8),
@@ -62,14 +71,14 @@ def test_dilation_keeps_resolution(name, strides, dilations, output_stride):
         outs = model(torch.rand(1, 3, size, size))
         for out, stride in zip(outs, model.out_strides):
             assert out.shape[-1] == math.ceil(size / stride)
-    # dilated depthwise convs really are dilated
+    # dilated depthwise convs (3x3, SNet's 5x5) really are dilated
     last_stage = model.layers[2]
     dilations_seen = {m.dilation[0] for m in last_stage.modules()
-                      if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)}
+                      if isinstance(m, torch.nn.Conv2d) and m.kernel_size != (1, 1)}
     assert dilations_seen == {dilations[2]}
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 def test_with_cp_matches_plain_forward_backward(name):
     plain = build(name, out_indices=every_index(name))
     plain.init_weights()
@@ -92,7 +101,7 @@ def test_with_cp_matches_plain_forward_backward(name):
         torch.testing.assert_close(b1, ckpt.state_dict()[key], rtol=0, atol=0)
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 def test_frozen_stages_fix_parameters_and_statistics(name):
     model = build(name, frozen_stages=2)
     model.init_weights()
@@ -115,7 +124,7 @@ def test_frozen_stages_fix_parameters_and_statistics(name):
     assert not torch.equal(before[key], after[key])
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 def test_frozen_stem_keeps_bn_statistics(name):
     model = build(name, frozen_stages=0)
     model.init_weights()
@@ -125,7 +134,7 @@ def test_frozen_stem_keeps_bn_statistics(name):
     assert torch.equal(model.conv1.bn.running_mean, mean)
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 @pytest.mark.parametrize('norm', ['BN', 'SyncBN'])
 def test_norm_eval(name, norm):
     model = build(name, norm_cfg=dict(type=norm), norm_eval=True)
@@ -137,7 +146,7 @@ def test_norm_eval(name, norm):
     assert all(m.training for m in model.modules() if isinstance(m, _BatchNorm))
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 @pytest.mark.parametrize('as_list', [False, True])
 def test_pretrained_init_is_not_overwritten(name, as_list, tmp_path):
     source = build(name, out_indices=every_index(name))
@@ -155,7 +164,7 @@ def test_pretrained_init_is_not_overwritten(name, as_list, tmp_path):
         assert torch.equal(model.state_dict()[key], value), key
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 def test_default_init_is_the_papers(name):
     model = build(name)
     model.init_weights()
@@ -165,7 +174,7 @@ def test_default_init_is_the_papers(name):
         bn.bias, 1e-4))
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 @pytest.mark.parametrize('kwargs,argument', [
     (dict(out_indices=(5, )), 'out_indices'),
     (dict(out_indices=(-2, )), 'out_indices'),
@@ -177,14 +186,17 @@ def test_default_init_is_the_papers(name):
     (dict(strides=(2, 3, 2)), 'strides'),
     (dict(strides=(2, 2)), 'strides'),
     (dict(dilations=(1, 0, 1)), 'dilations'),
-    (dict(widen_factor=0.75), r'widen_factor must be one of \('),
+    ('width', r'must be one of \('),  # the argument that sets the widths
 ])
 def test_bad_arguments_name_the_argument(name, kwargs, argument):
+    if kwargs == 'width':
+        width = 'arch' if VARIANTS[name][0] == 'SNet' else 'widen_factor'
+        kwargs, argument = {width: 0.75}, f'{width} {argument}'
     with pytest.raises(ValueError, match=argument):
         build(name, **kwargs)
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 def test_no_layer_beyond_the_deepest_output(name):
     model = build(name, out_indices=(-1, 0))
     assert len(model.layers) == 1
@@ -194,7 +206,7 @@ def test_no_layer_beyond_the_deepest_output(name):
     assert len(build(name, out_indices=(-1, )).layers) == 0
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 def test_switch_to_deploy_folds_bn(randomise_bn, name):
     model = randomise_bn(build(name, out_indices=every_index(name))).eval()
     x = torch.rand(2, 3, 96, 80)
@@ -216,7 +228,7 @@ def test_switch_to_deploy_folds_bn(randomise_bn, name):
     model.eval()  # still allowed
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 def test_channels_last_gives_the_same_outputs(randomise_bn, name):
     """Channels-last by the user (weights and input): outputs stay channels-last."""
     model = randomise_bn(build(name, out_indices=every_index(name))).eval()
@@ -231,7 +243,7 @@ def test_channels_last_gives_the_same_outputs(randomise_bn, name):
         assert out.is_contiguous(memory_format=torch.channels_last)
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 def test_channels_last_option(randomise_bn, name):
     """``channels_last=True``: the same function (forward and backward), NCHW in
     and out."""
@@ -274,7 +286,7 @@ def layouts_seen(model, x):
     return seen, outs
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 @pytest.mark.parametrize('setting,on_cpu', [(True, True), (False, False),
                                             ('auto', True)])
 def test_channels_last_setting_decides_the_layout(name, setting, on_cpu):
@@ -290,14 +302,14 @@ def test_channels_last_setting_decides_the_layout(name, setting, on_cpu):
     assert model.runs_channels_last(off_cpu) is (setting is True)
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 @pytest.mark.parametrize('value', [None, 'yes', 1])
 def test_channels_last_rejects_other_values(name, value):
     with pytest.raises(ValueError, match="channels_last must be True, False or 'auto'"):
         build(name, channels_last=value)
 
 
-@pytest.mark.parametrize('name', BACKBONES)
+@pytest.mark.parametrize('name', NAMES)
 def test_switch_to_deploy_refuses_group_norm(name):
     model = build(name, norm_cfg=dict(type='GN', num_groups=1)).eval()
     with pytest.raises(ValueError, match='only BN can be folded'):
