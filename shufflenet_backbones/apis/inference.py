@@ -144,6 +144,25 @@ def config_metainfo(cfg: Config) -> dict:
     return dict(DATASETS.build(dataset_cfg).metainfo)
 
 
+def with_plain_loading(pipeline: List[dict]) -> List[dict]:
+    """``pipeline`` with ``SafeLoadImageFromFile`` steps as ``LoadImageFromFile``.
+
+    The inferencers swap the test pipeline's loading step for their in-memory
+    loader, finding it by the name LoadImageFromFile. The configs load test
+    images with SafeLoadImageFromFile (a bad file is counted, not fatal); for
+    inference the images are checked before anything runs (:func:`list_images`),
+    so the plain loader is what is needed.
+    """
+    plain = []
+    for step in pipeline:
+        if step['type'] == 'SafeLoadImageFromFile':
+            step = {k: v for k, v in step.items()
+                    if k not in ('on_bad', 'check_size', 'max_bad_in_row')}
+            step['type'] = 'LoadImageFromFile'
+        plain.append(step)
+    return plain
+
+
 class PluginDetInferencer(DetInferencer):
     """mmdet's ``DetInferencer`` for a checkpoint already read and checked.
 
@@ -188,17 +207,8 @@ class PluginDetInferencer(DetInferencer):
         super().__init__(model=cfg, weights=None, device=device, **kwargs)
 
     def _init_pipeline(self, cfg: Config):
-        # mmdet swaps the test pipeline's loading step for its in-memory loader,
-        # finding it by the name LoadImageFromFile. The configs load test images
-        # with SafeLoadImageFromFile (a bad file is counted, not fatal); here the
-        # images are checked before anything runs (list_images), so the plain
-        # loader is what inference needs.
-        for step in cfg.test_dataloader.dataset.pipeline:
-            if step['type'] == 'SafeLoadImageFromFile':
-                kept = {k: v for k, v in step.items()
-                        if k not in ('on_bad', 'check_size', 'max_bad_in_row')}
-                step.clear()
-                step.update(kept, type='LoadImageFromFile')
+        pipeline = cfg.test_dataloader.dataset.pipeline
+        pipeline[:] = with_plain_loading(pipeline)
         return super()._init_pipeline(cfg)
 
     def _load_weights_to_model(self, model: torch.nn.Module,

@@ -4,6 +4,11 @@ config (mmdet 3.x's command line).
     python tools/test.py CONFIG CHECKPOINT [--out results.pkl] [--show-dir DIR]
                                            [--deploy] [--work-dir DIR]
                                            [--cfg-options k=v ...]
+    python tools/test.py CONFIG MODEL.onnx --backend {onnxruntime,openvino}
+
+A CHECKPOINT ending in ``.onnx`` (written by ``tools/deploy/export.py``) is run by
+the chosen runtime in the place of the PyTorch model, through the same test loop
+and evaluator: the figures compare one to one.
 
 Multi-process (GPUs, or CPU processes with gloo):
 ``bash tools/dist_test.sh CONFIG CHECKPOINT N``.
@@ -22,6 +27,9 @@ from mmengine.config import Config
 from mmengine.evaluator import DumpResults
 from mmengine.model import is_model_wrapper
 
+from ..deploy.backend_model import BackendModel
+from ..deploy.export import META_TASK, TASKS, read_metadata
+from ..deploy.runtime import BACKENDS, BackendUnavailableError
 from ..engine import DeployBackboneHook
 from ..weights.state_dict import check_fits, describe_mismatch, load_state_dict
 from .common import (CLIError, add_common_args, build_runner, check_datasets,
@@ -47,6 +55,11 @@ def parse_args(argv=None):
         action='store_true',
         help='fold the ShuffleNet backbone\'s BN into its convs after loading the '
         'checkpoint: faster inference, results changed by float rounding only')
+    parser.add_argument(
+        '--backend',
+        choices=BACKENDS,
+        default='onnxruntime',
+        help='the runtime that runs a .onnx CHECKPOINT (default: onnxruntime)')
     add_common_args(parser, dist_script='tools/dist_test.sh')
     return parse_common(parser, argv)
 
@@ -95,19 +108,52 @@ def enable_drawing(cfg: Config, show_dir: str) -> None:
         hook.update(draw=True, test_out_dir=show_dir)
 
 
+def is_exported(checkpoint: str) -> bool:
+    return checkpoint.endswith('.onnx')
+
+
+def check_exported(cfg: Config, args) -> None:
+    """:class:`CLIError` unless the exported file can stand in for the config's
+    model: written by tools/deploy/export.py, for the same task, and (for
+    detectors) evaluated on boxes only."""
+    try:
+        meta = read_metadata(args.checkpoint)
+    except (FileNotFoundError, ValueError) as err:
+        raise CLIError(str(err)) from err
+    task = TASKS.get(cfg.get('default_scope', 'mmdet'))
+    if meta[META_TASK] != task:
+        raise CLIError(f'{args.checkpoint} is a {meta[META_TASK]} model; '
+                       f'{args.config} is a {task} config')
+    metrics = cfg.test_evaluator.get('metric') if isinstance(
+        cfg.test_evaluator, dict) else None
+    if task == 'detection' and 'segm' in (metrics or []):
+        raise CLIError(f'{args.checkpoint} predicts boxes only: evaluate with '
+                       '--cfg-options test_evaluator.metric=bbox')
+
+
+def backend_model(args) -> BackendModel:
+    try:
+        return BackendModel(args.checkpoint, args.backend)
+    except (FileNotFoundError, ValueError, BackendUnavailableError) as err:
+        raise CLIError(str(err)) from err
+
+
 def build_cfg(args) -> Config:
     if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
         raise CLIError(f'checkpoint not found: {args.checkpoint}')
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         raise CLIError(f'--out must be a .pkl or .pickle file, got {args.out}')
     cfg = load_config(args)
-    cfg.load_from = args.checkpoint
+    # an exported file is not a checkpoint: the model is replaced instead
+    cfg.load_from = None if is_exported(args.checkpoint) else args.checkpoint
     # Testing needs no training parts; left in, a hook asking for ``runner.iter``
     # (mmseg's visualization hook) would build the training dataloader and fail
     # where the training split is absent. mmengine wants them None together.
     for key in ('train_dataloader', 'train_cfg', 'optim_wrapper', 'param_scheduler'):
         cfg[key] = None
 
+    if is_exported(args.checkpoint):
+        check_exported(cfg, args)
     if args.show_dir:
         enable_drawing(cfg, args.show_dir)
 
@@ -126,8 +172,14 @@ def main(argv=None) -> None:
 
     runner = build_runner(cfg)
     try:
-        check_checkpoint_fits(runner.model, args.checkpoint, args.config,
-                              runner.logger)
+        if is_exported(args.checkpoint) and args.deploy:
+            raise CLIError('--deploy folds the BN of a PyTorch checkpoint; an '
+                           'exported file has it folded already')
+        if is_exported(args.checkpoint):
+            runner.model = backend_model(args)
+        else:
+            check_checkpoint_fits(runner.model, args.checkpoint, args.config,
+                                  runner.logger)
         if args.deploy:
             runner.register_hook(DeployBackboneHook(runner.model))
     except (CLIError, ValueError) as err:

@@ -1,0 +1,126 @@
+"""An exported file in the place of the PyTorch model, so that mmengine's test loop
+(``tools/test.py``, with the config's own evaluator) and the libraries' inferencers
+(``tools/deploy/infer.py``) run it unchanged.
+
+The model takes what the config's test pipeline and dataloader produce (a list of
+(3, h, w) images and their data samples), lays the images into the exported input
+(top-left, as mmengine pads), runs the backend, and returns the data samples with
+predictions in original-image pixels, as the PyTorch model's ``predict`` does.
+"""
+import json
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmengine.structures import InstanceData, PixelData
+from torch import Tensor
+
+from .export import META_CLASSES, META_SHAPE, META_TASK, read_metadata
+from .graph_ops import INVALID_SCORE
+from .runtime import InferenceSession
+
+
+class BackendModel(BaseModel):
+    """Predicts with an ONNX file written by ``tools/deploy/export.py``.
+
+    Args:
+        path (str): The ONNX file.
+        backend (str): 'onnxruntime' or 'openvino'. Default: 'onnxruntime'.
+        threads (int, optional): Runtime threads; None: the runtime's default.
+
+    Attributes:
+        task (str): 'detection', 'segmentation' or 'classification'.
+        dataset_meta (dict): ``classes`` stored in the file.
+    """
+
+    def __init__(self, path: str, backend: str = 'onnxruntime',
+                 threads: Optional[int] = None):
+        super().__init__()
+        meta = read_metadata(path)
+        self.path = path
+        self.task = meta[META_TASK]
+        self.dataset_meta = dict(classes=tuple(json.loads(meta[META_CLASSES])))
+        batch, _, height, width = (int(v) for v in meta[META_SHAPE].split(','))
+        self.batch = batch if batch > 0 else None  # None: any
+        self.size = (height, width) if height > 0 else None
+        self.session = InferenceSession(path, backend, threads)
+
+    def forward(self, inputs: Sequence[Tensor], data_samples: Optional[list] = None,
+                mode: str = 'predict') -> list:
+        if mode != 'predict':
+            raise ValueError(f'{self.path} can only predict, not {mode!r}')
+        results = []
+        step = self.batch or len(inputs)
+        for start in range(0, len(inputs), step):
+            chunk = list(inputs[start:start + step])
+            samples = data_samples[start:start + step]
+            # a fixed batch size: fill the last chunk with copies of its first image
+            filled = chunk + chunk[:1] * (step - len(chunk))
+            outputs = self.session.run(self._feed(filled, samples))
+            results.extend(self._predictions(outputs, samples))
+        return results
+
+    def _feed(self, images: List[Tensor], samples: list) -> dict:
+        paths = [sample.metainfo.get('img_path') for sample in samples]
+        return pack_inputs(images, self.task, self.size, paths, self.path)
+
+    def _predictions(self, outputs: List[np.ndarray], samples: list) -> list:
+        for i, sample in enumerate(samples):
+            if self.task == 'detection':
+                sample.pred_instances = _instances(outputs[0][i], outputs[1][i],
+                                                   sample.metainfo)
+            elif self.task == 'segmentation':
+                sample.pred_sem_seg = PixelData(
+                    data=_label_map(outputs[0][i], sample.metainfo))
+            else:
+                scores = torch.from_numpy(outputs[0][i])
+                sample.set_pred_score(scores).set_pred_label(scores.argmax())
+        return samples
+
+
+def pack_inputs(images: List[Tensor], task: str, size: Optional[Tuple[int, int]],
+                paths: Sequence[Optional[str]], model_path: str) -> dict:
+    """The graph inputs for ``images`` (each (3, h, w) from the test pipeline):
+    laid top-left into ``size`` (None: the largest of them), and for detectors
+    each one's valid size. ValueError, naming the image, when one is larger
+    than a fixed ``size``."""
+    height, width = size or (max(i.shape[1] for i in images),
+                             max(i.shape[2] for i in images))
+    batch = np.zeros((len(images), 3, height, width), np.float32)
+    for i, image in enumerate(images):
+        h, w = image.shape[1:]
+        if h > height or w > width:
+            raise ValueError(
+                f'image {paths[min(i, len(paths) - 1)]} is {h}x{w} after the test '
+                f'pipeline, larger than the {height}x{width} input of {model_path}: '
+                'export with --shape H W covering it, or with --dynamic')
+        batch[i, :, :h, :w] = image.float().numpy()
+    feed = dict(images=batch)
+    if task == 'detection':
+        feed['img_shapes'] = np.array([i.shape[1:] for i in images], np.int64)
+    return feed
+
+
+def _instances(dets: np.ndarray, labels: np.ndarray, metainfo: dict) -> InstanceData:
+    """The filled slots, boxes scaled back to the original image."""
+    keep = dets[:, 4] > INVALID_SCORE
+    boxes = torch.from_numpy(dets[keep, :4].copy())
+    scale_w, scale_h = metainfo.get('scale_factor', (1.0, 1.0))
+    boxes[:, 0::2] /= scale_w
+    boxes[:, 1::2] /= scale_h
+    return InstanceData(bboxes=boxes, scores=torch.from_numpy(dets[keep, 4].copy()),
+                        labels=torch.from_numpy(labels[keep].astype(np.int64)))
+
+
+def _label_map(labels: np.ndarray, metainfo: dict) -> Tensor:
+    """(1, H, W) labels of the original image: the valid area, resized back
+    (nearest) where the test pipeline resized."""
+    h, w = metainfo.get('img_shape', labels.shape)[:2]
+    label_map = torch.from_numpy(labels[:h, :w].astype(np.int64))[None]
+    ori_h, ori_w = metainfo.get('ori_shape', (h, w))[:2]
+    if (ori_h, ori_w) != (h, w):
+        label_map = F.interpolate(label_map[None].float(), size=(ori_h, ori_w),
+                                  mode='nearest')[0].long()
+    return label_map

@@ -1,0 +1,281 @@
+"""Export a trained detector, segmenter or classifier to one ONNX file.
+
+    python tools/deploy/export.py CONFIG CHECKPOINT OUT.onnx [--shape H W]
+                                  [--batch N] [--dynamic] [--cfg-options k=v ...]
+
+The file holds the whole test-time model, standard ONNX ops only (opset 17), so
+stock onnxruntime and OpenVINO run it:
+
+- detectors (mmdet two-stage: Light-Head R-CNN, ThunderNet, Faster / Mask R-CNN,
+  boxes only): ``images`` (N, 3, H, W) float pixels and ``img_shapes`` (N, 2)
+  int64 valid sizes -> ``dets`` (N, K, 5) and ``labels`` (N, K), see
+  :class:`~.detector.DetectorGraph`;
+- segmenters (mmseg): ``images`` -> ``labels`` (N, H, W), see
+  :class:`~.dense.SegmentorGraph`;
+- classifiers (mmpretrain): ``images`` -> ``scores`` (N, num_classes), see
+  :class:`~.dense.ClassifierGraph`.
+
+Images enter as the config's test pipeline leaves them (resized, 0-255, the
+loader's channel order); normalisation and padding are in the graph. ``--shape``
+is the input size (default: the test pipeline's resize scale); ``--dynamic``
+lets batch, height and width vary. The config travels inside the file
+(:data:`META_CONFIG`), so ``tools/deploy/infer.py`` needs only the file.
+"""
+import argparse
+import importlib
+import json
+import os
+import os.path as osp
+import sys
+import warnings
+from typing import Dict, Optional, Sequence, Tuple
+
+import onnx
+import torch
+import torch.nn as nn
+from mmengine.config import Config, DictAction
+from mmengine.registry import DefaultScope
+
+from ..weights.state_dict import check_fits, read_checkpoint, state_dict_of
+from .dense import ClassifierGraph, SegmentorGraph
+from .detector import DetectorGraph, UnsupportedModelError
+
+PROG = 'export.py'
+OPSET = 17
+# metadata_props keys written into every exported file
+META_TASK = 'shufflenet_backbones.task'
+META_CONFIG = 'shufflenet_backbones.config'
+META_CLASSES = 'shufflenet_backbones.classes'
+META_SHAPE = 'shufflenet_backbones.input_shape'  # "N,3,H,W"; -1 where dynamic
+
+# default_scope -> task; the tasks' graph inputs and outputs
+TASKS = {'mmdet': 'detection', 'mmseg': 'segmentation', 'mmpretrain': 'classification'}
+INPUTS = {
+    'detection': ('images', 'img_shapes'),
+    'segmentation': ('images', ),
+    'classification': ('images', )
+}
+OUTPUTS = {
+    'detection': ('dets', 'labels'),
+    'segmentation': ('labels', ),
+    'classification': ('scores', )
+}
+
+
+class ExportError(Exception):
+    """An expected problem with the user's input: one line, exit code 1."""
+
+
+def task_of(cfg: Config, path: str) -> str:
+    scope = cfg.get('default_scope', 'mmdet')
+    if scope not in TASKS:
+        raise ExportError(f'{path}: default_scope {scope!r} is none of '
+                          f'{sorted(TASKS)}; nothing to export')
+    return TASKS[scope]
+
+
+def load_model(config: str, checkpoint: str,
+               cfg_options: Optional[dict] = None) -> Tuple[Config, nn.Module]:
+    """Build the model of ``config`` with the weights of ``checkpoint``, checked
+    to fit it (a checkpoint of another architecture is an :class:`ExportError`).
+    ``model.dataset_meta`` is the checkpoint's (class names), if it has one."""
+    if not osp.isfile(config):
+        raise ExportError(f'config file not found: {config}')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    task_of(cfg, config)  # fail before reading a large checkpoint
+    # the checkpoint holds every weight: no pretrained file to read first
+    if cfg.model.get('backbone', {}).get('init_cfg') is not None:
+        cfg.model.backbone.init_cfg = None
+    try:
+        ckpt = read_checkpoint(checkpoint)
+        state_dict = state_dict_of(ckpt, checkpoint)
+    except (FileNotFoundError, ValueError) as err:
+        raise ExportError(str(err)) from err
+    scope = cfg.get('default_scope', 'mmdet')
+    registry = importlib.import_module(f'{scope}.registry').MODELS
+    with DefaultScope.overwrite_default_scope(scope):
+        model = registry.build(cfg.model)
+    try:
+        check_fits(model.state_dict(), state_dict, checkpoint, config)
+    except ValueError as err:
+        raise ExportError(str(err)) from err
+    model.load_state_dict(state_dict, strict=False)
+    model.dataset_meta = (ckpt.get('meta') or {}).get('dataset_meta')
+    return cfg, model.eval()
+
+
+def build_graph(task: str, model: nn.Module) -> nn.Module:
+    """The traceable module of ``model`` (see the module docstring)."""
+    try:
+        if task == 'detection':
+            return DetectorGraph(model)
+        if task == 'segmentation':
+            return SegmentorGraph(model)
+        return ClassifierGraph(model)
+    except (UnsupportedModelError, ValueError) as err:
+        raise ExportError(str(err)) from err
+
+
+def _pipeline_size(pipeline: Sequence[dict]) -> Optional[Tuple[int, int]]:
+    """(H, W) that the test pipeline's last resize or crop produces at most: a
+    ``scale`` of (w, h) with ``keep_ratio`` bounds landscape images by (h, w)."""
+    size = None
+    for step in pipeline:
+        kind = step.get('type', '')
+        if kind in ('Resize', 'mmdet.Resize', 'mmseg.Resize') and step.get('scale'):
+            scale = step['scale']
+            width, height = (scale, scale) if isinstance(scale, int) else scale
+            size = (height, width)
+        elif kind == 'CenterCrop' and step.get('crop_size'):
+            crop = step['crop_size']
+            size = (crop, crop) if isinstance(crop, int) else (crop[1], crop[0])
+    return size
+
+
+def default_shape(cfg: Config) -> Tuple[int, int]:
+    pipeline = cfg.get('test_dataloader', {}).get('dataset', {}).get('pipeline', [])
+    size = _pipeline_size(pipeline)
+    # images used as they are: the size mmseg's preprocessor pads them to
+    preprocessor_size = cfg.model.get('data_preprocessor', {}).get('size')
+    if size is None and preprocessor_size:
+        size = tuple(preprocessor_size)
+    if size is None:
+        raise ExportError('the config\'s test pipeline has no Resize scale or '
+                          'CenterCrop size to take the input size from: pass '
+                          '--shape H W (or --dynamic)')
+    return size
+
+
+def class_names(cfg: Config, model: nn.Module) -> Sequence[str]:
+    for source in (getattr(model, 'dataset_meta', None) or {},
+                   cfg.get('test_dataloader', {}).get('dataset', {}).get(
+                       'metainfo', {}) or {}):
+        if source.get('classes'):
+            return list(source['classes'])
+    return []
+
+
+def _example_inputs(task: str, batch: int, height: int,
+                    width: int) -> Tuple[torch.Tensor, ...]:
+    # mid-grey rather than zeros: every branch of the graph sees real values
+    images = torch.full((batch, 3, height, width), 128.0)
+    if task == 'detection':
+        return images, torch.tensor([[height, width]] * batch)
+    return (images, )
+
+
+def export(config: str,
+           checkpoint: str,
+           out: str,
+           shape: Optional[Tuple[int, int]] = None,
+           batch: int = 1,
+           dynamic: bool = False,
+           cfg_options: Optional[dict] = None) -> Dict[str, str]:
+    """Write the model of ``config`` with ``checkpoint``'s weights to ``out``.
+
+    Args:
+        config (str): A detection, segmentation or classification config.
+        checkpoint (str): Its trained weights (.pth).
+        out (str): The ONNX file to write.
+        shape (tuple[int, int], optional): Input (H, W); None: the test
+            pipeline's resize scale. Defaults to None.
+        batch (int): Input batch size. Defaults to 1.
+        dynamic (bool): Let batch, height and width vary. Defaults to False.
+        cfg_options (dict, optional): Overrides of config entries.
+
+    Returns:
+        dict: The metadata written into the file.
+
+    Raises:
+        ExportError: A missing file, a checkpoint that does not fit the config,
+            a model part that does not export.
+    """
+    cfg, model = load_model(config, checkpoint, cfg_options)
+    return export_model(cfg, model, out, shape, batch, dynamic)
+
+
+def export_model(cfg: Config,
+                 model: nn.Module,
+                 out: str,
+                 shape: Optional[Tuple[int, int]] = None,
+                 batch: int = 1,
+                 dynamic: bool = False) -> Dict[str, str]:
+    """Write ``model``, built from ``cfg`` and in eval mode, to ``out``; see
+    :func:`export` for the arguments."""
+    task = task_of(cfg, 'the config')
+    height, width = shape or default_shape(cfg)
+    if height < 1 or width < 1 or batch < 1:
+        raise ExportError(f'--shape and --batch must be positive, got '
+                          f'{height}x{width}, batch {batch}')
+    graph = build_graph(task, model)
+    inputs, outputs = INPUTS[task], OUTPUTS[task]
+    dynamic_axes = None
+    if dynamic:
+        dynamic_axes = {name: {0: 'batch'} for name in inputs + outputs}
+        dynamic_axes['images'] = {0: 'batch', 2: 'height', 3: 'width'}
+        if task == 'segmentation':
+            dynamic_axes['labels'] = {0: 'batch', 1: 'height', 2: 'width'}
+    if osp.dirname(out):
+        os.makedirs(osp.dirname(out), exist_ok=True)
+    with torch.no_grad(), warnings.catch_warnings():
+        # Python values frozen into the graph (channel counts, configured sizes:
+        # right, they never change) and the TorchScript exporter's deprecation
+        warnings.simplefilter('ignore')
+        torch.onnx.export(graph, _example_inputs(task, batch, height, width), out,
+                          dynamo=False, opset_version=OPSET, input_names=inputs,
+                          output_names=outputs, dynamic_axes=dynamic_axes)
+    meta = {
+        META_TASK: task,
+        META_CONFIG: cfg.pretty_text,
+        META_CLASSES: json.dumps(list(class_names(cfg, model))),
+        META_SHAPE: ','.join(
+            str(-1 if dynamic and i != 1 else s)
+            for i, s in enumerate((batch, 3, height, width))),
+    }
+    onnx_model = onnx.load(out)
+    onnx.helper.set_model_props(onnx_model, meta)
+    onnx.checker.check_model(onnx_model)
+    onnx.save(onnx_model, out)
+    return meta
+
+
+def read_metadata(path: str) -> Dict[str, str]:
+    """The metadata :func:`export` wrote into ``path``; ValueError naming the
+    file when it has none (an ONNX file from elsewhere)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'model file not found: {path}')
+    try:
+        model = onnx.load(path, load_external_data=False)
+    except Exception as err:  # protobuf's decode errors have no common type
+        raise ValueError(f'cannot read ONNX file {path}: {err}') from err
+    meta = {prop.key: prop.value for prop in model.metadata_props}
+    if META_TASK not in meta or META_CONFIG not in meta:
+        raise ValueError(f'{path} was not written by tools/deploy/export.py (no '
+                         f'{META_TASK} / {META_CONFIG} metadata)')
+    return meta
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='the model\'s config file')
+    parser.add_argument('checkpoint', help='its trained weights (.pth)')
+    parser.add_argument('out', help='the ONNX file to write')
+    parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
+                        help='input size (default: the test pipeline\'s resize)')
+    parser.add_argument('--batch', type=int, default=1, help='batch size')
+    parser.add_argument('--dynamic', action='store_true',
+                        help='let batch, height and width vary')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, xxx=yyy')
+    args = parser.parse_args(argv)
+    try:
+        meta = export(args.config, args.checkpoint, args.out,
+                      tuple(args.shape) if args.shape else None, args.batch,
+                      args.dynamic, args.cfg_options)
+    except ExportError as err:
+        print(f'{PROG}: error: {err}', file=sys.stderr)
+        sys.exit(1)
+    print(f'wrote {meta[META_TASK]} model {args.out} '
+          f'(input {meta[META_SHAPE]}, opset {OPSET})')

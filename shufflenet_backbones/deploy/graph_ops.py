@@ -1,0 +1,152 @@
+"""Building blocks of the exported graphs.
+
+Each runs in eager PyTorch (so the wrapped model can be compared with the original)
+and traces to standard ONNX ops only -- no custom domain -- so that stock
+onnxruntime and OpenVINO run the files with nothing else installed. Shapes stay
+static per image: where mmdet keeps a variable number of boxes, these keep a fixed
+number and a score below every real score (:data:`INVALID_SCORE`) marks the empty
+slots.
+"""
+from typing import Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torchvision.ops import nms as _torchvision_nms
+
+# The score of an empty slot: below every probability, so it never wins a top-k
+# against a real box and never passes a score threshold >= 0.
+INVALID_SCORE = -1.0
+
+
+class _NonMaxSuppression(torch.autograd.Function):
+    """ONNX ``NonMaxSuppression`` (opset 10+), with an eager implementation.
+
+    boxes (N, S, 4) x1 y1 x2 y2, scores (N, C, S) -> selected (M, 3) int64 rows
+    ``[image, class, box]``, per (image, class) in descending score order, at
+    most ``max_per_class`` each, only boxes scoring above ``score_threshold``;
+    a box is suppressed by a kept one whose IoU with it exceeds ``iou_threshold``
+    -- the rule of torchvision's and mmcv's ``nms``.
+    """
+
+    @staticmethod
+    def forward(ctx, boxes: Tensor, scores: Tensor, max_per_class: int,
+                iou_threshold: float, score_threshold: float) -> Tensor:
+        selected = []
+        for image in range(scores.shape[0]):
+            for cls in range(scores.shape[1]):
+                candidates = (scores[image, cls] > score_threshold).nonzero()[:, 0]
+                keep = _torchvision_nms(boxes[image, candidates],
+                                        scores[image, cls, candidates],
+                                        iou_threshold)[:max_per_class]
+                rows = torch.empty((len(keep), 3), dtype=torch.long)
+                rows[:, 0], rows[:, 1], rows[:, 2] = image, cls, candidates[keep]
+                selected.append(rows)
+        return torch.cat(selected).to(boxes.device)
+
+    @staticmethod
+    def symbolic(g, boxes, scores, max_per_class, iou_threshold, score_threshold):
+        def constant(value, dtype):
+            return g.op('Constant', value_t=torch.tensor([value], dtype=dtype))
+
+        return g.op('NonMaxSuppression', boxes, scores,
+                    constant(max_per_class, torch.long),
+                    constant(iou_threshold, torch.float),
+                    constant(score_threshold, torch.float))
+
+
+def batched_nms_topk(boxes: Tensor, scores: Tensor, groups: Tensor,
+                     iou_threshold: float, score_threshold: float,
+                     max_num: int) -> Tuple[Tensor, Tensor]:
+    """Per-group NMS, then the ``max_num`` best survivors of each image.
+
+    The groups (classes, or the RPN's levels) are kept apart as mmcv's
+    ``batched_nms`` keeps them: each group's boxes are shifted by
+    ``group * (largest coordinate + 1)`` so that boxes of different groups never
+    overlap, and one NMS runs over all of them.
+
+    Args:
+        boxes (Tensor): (N, S, 4), x1 y1 x2 y2.
+        scores (Tensor): (N, S); :data:`INVALID_SCORE` for boxes to drop.
+        groups (Tensor): (N, S) or (S, ) group ids.
+        iou_threshold (float): IoU above which the lower-scoring box goes.
+        score_threshold (float): Boxes must score above it.
+        max_num (int): Boxes kept per image.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``scores`` (N, K) in descending order, with
+        :data:`INVALID_SCORE` in empty slots, and ``indices`` (N, K) into S;
+        K = min(max_num, S).
+    """
+    # the largest coordinate of the boxes that take part, per image, as mmcv's
+    # batched_nms computes it: the same offsets, the same rounding
+    taking_part = scores > score_threshold
+    largest = torch.where(taking_part, boxes.max(dim=-1).values,
+                          torch.zeros_like(scores)).max(dim=1).values
+    offsets = groups.to(boxes.dtype) * (largest[:, None] + 1)
+    shifted = boxes + offsets[..., None]
+    selected = _NonMaxSuppression.apply(shifted, scores[:, None], max_num,
+                                        iou_threshold, score_threshold)
+    kept = torch.zeros_like(scores, dtype=torch.bool)
+    kept[selected[:, 0], selected[:, 2]] = True
+    masked = torch.where(kept, scores, torch.full_like(scores, INVALID_SCORE))
+    return masked.topk(min(max_num, scores.shape[1]), dim=1)
+
+
+def gather_rows(values: Tensor, indices: Tensor) -> Tensor:
+    """``values[n, indices[n, k]]``: (N, S, D) and (N, K) -> (N, K, D)."""
+    return values.gather(1, indices[..., None].expand(-1, -1, values.shape[-1]))
+
+
+def clip_boxes(boxes: Tensor, img_shapes: Tensor) -> Tensor:
+    """Clamp (N, S, 4) boxes into each image's (h, w) (mmdet's ``clip_border``)."""
+    heights = img_shapes[:, 0, None].to(boxes.dtype)
+    widths = img_shapes[:, 1, None].to(boxes.dtype)
+    zero = torch.zeros_like(boxes[..., 0])
+    x1, y1, x2, y2 = boxes.unbind(-1)
+    return torch.stack([
+        torch.min(torch.max(x1, zero), widths),
+        torch.min(torch.max(y1, zero), heights),
+        torch.min(torch.max(x2, zero), widths),
+        torch.min(torch.max(y2, zero), heights)
+    ], dim=-1)
+
+
+def normalize(images: Tensor, preprocessor) -> Tensor:
+    """The channel flip (``bgr_to_rgb``) and ``(x - mean) / std`` of an mmdet,
+    mmseg or mmpretrain data preprocessor (mmseg names the flag without ``_``)."""
+    x = images.float()
+    if (getattr(preprocessor, '_channel_conversion', False)
+            or getattr(preprocessor, 'channel_conversion', False)):
+        x = x[:, [2, 1, 0]]
+    if getattr(preprocessor, '_enable_normalize', False):
+        x = (x - preprocessor.mean) / preprocessor.std
+    return x
+
+
+def normalize_and_pad(images: Tensor, img_shapes: Tensor, preprocessor) -> Tensor:
+    """What mmdet / mmseg / mmpretrain data preprocessors do to a batch.
+
+    Channel flip (``bgr_to_rgb``), ``(x - mean) / std``, then padding: outside
+    each image's valid (h, w) the values become the preprocessor's ``pad_value``
+    (as when mmengine stacks images of different sizes), and the batch grows to
+    a multiple of ``pad_size_divisor``.
+
+    Args:
+        images (Tensor): (N, 3, H, W) pixels as loaded (0-255, BGR for mmcv).
+        img_shapes (Tensor): (N, 2) valid height and width of each image.
+        preprocessor: The model's ``data_preprocessor``.
+    """
+    x = normalize(images, preprocessor)
+    pad_value = float(getattr(preprocessor, 'pad_value', 0))
+    rows = torch.arange(x.shape[2], device=x.device)
+    cols = torch.arange(x.shape[3], device=x.device)
+    inside = ((rows[None, :, None] < img_shapes[:, 0, None, None])
+              & (cols[None, None, :] < img_shapes[:, 1, None, None]))
+    x = torch.where(inside[:, None], x, torch.full_like(x, pad_value))
+    divisor = int(getattr(preprocessor, 'pad_size_divisor', 1) or 1)
+    pad_h = -x.shape[2] % divisor
+    pad_w = -x.shape[3] % divisor
+    if pad_h or pad_w:
+        x = F.pad(x, (0, pad_w, 0, pad_h), value=pad_value)
+    return x

@@ -1,0 +1,161 @@
+"""Run an exported model on your own images with onnxruntime or OpenVINO.
+
+    python tools/deploy/infer.py MODEL.onnx IMAGE_OR_DIR [IMAGE_OR_DIR ...]
+                                 [--backend {onnxruntime,openvino}]
+                                 [--out-dir DIR] [--score-thr 0.3] [--threads N]
+
+The ONNX file carries its config (``tools/deploy/export.py`` writes it in), so
+nothing else is needed. Images are prepared by the config's test pipeline (resize,
+keep ratio), run by the chosen runtime, and handed to the library's own inferencer
+for the outputs, exactly as ``tools/infer.py`` does for a PyTorch checkpoint:
+
+- detection (mmdet's ``DetInferencer``): ``OUT_DIR/vis/<file>`` with the boxes
+  scoring above ``--score-thr`` drawn by the config's visualizer (the shapes
+  demo's at 512 px), and ``OUT_DIR/preds/<stem>.json`` with every box in the
+  original image's pixels;
+- segmentation (mmseg's ``MMSegInferencer``): the label map drawn over the image
+  in ``OUT_DIR/vis/`` and as JSON in ``OUT_DIR/pred/``;
+- classification (mmpretrain's ``ImageClassificationInferencer``): the drawn top
+  class in ``OUT_DIR/visualization/`` and the scores printed.
+"""
+import argparse
+import os.path as osp
+from typing import List, Optional, Sequence
+
+from mmdet.apis import DetInferencer
+from mmengine.config import Config
+
+from ..apis.inference import list_images, with_plain_loading
+from ..cli.common import CLIError, fail
+from .backend_model import BackendModel
+from .export import META_CONFIG, read_metadata
+from .runtime import BACKENDS, BackendUnavailableError
+
+PROG = 'infer.py'
+DEFAULT_OUT_DIR = 'work_dirs/deploy_infer'
+# transforms that read annotations, which images of your own do not have
+_ANNOTATION_STEPS = ('LoadAnnotations', 'SafeLoadSegAnnotations', 'CheckSegLabels')
+
+
+class _BackendInferencerMixin:
+    """An inferencer of mmdet / mmseg whose model is a :class:`BackendModel`."""
+
+    def __init__(self, cfg: Config, model: BackendModel, **kwargs):
+        self._backend_model = model
+        super().__init__(model=cfg, weights=None, device='cpu', **kwargs)
+
+    def _init_model(self, cfg, weights, device):
+        self._backend_model.cfg = cfg
+        return self._backend_model
+
+    def _init_pipeline(self, cfg):
+        pipeline = cfg.test_dataloader.dataset.pipeline
+        pipeline[:] = [step for step in with_plain_loading(pipeline)
+                       if step['type'] not in _ANNOTATION_STEPS]
+        return super()._init_pipeline(cfg)
+
+
+class BackendDetInferencer(_BackendInferencerMixin, DetInferencer):
+    """mmdet's ``DetInferencer`` running an exported detector."""
+
+
+def _seg_inferencer(cfg: Config, model: BackendModel, **kwargs):
+    from mmseg.apis import MMSegInferencer
+
+    class BackendSegInferencer(_BackendInferencerMixin, MMSegInferencer):
+        pass
+
+    return BackendSegInferencer(cfg, model, **kwargs)
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n')[0])
+    parser.add_argument('model', help='ONNX file written by tools/deploy/export.py')
+    parser.add_argument('inputs', nargs='+', metavar='IMAGE_OR_DIR',
+                        help='image files, or folders whose images are read')
+    parser.add_argument('--backend', choices=BACKENDS, default='onnxruntime',
+                        help='the runtime (default: onnxruntime)')
+    parser.add_argument('--out-dir', default=DEFAULT_OUT_DIR,
+                        help=f'where the outputs go (default: {DEFAULT_OUT_DIR})')
+    parser.add_argument('--score-thr', type=float, default=0.3,
+                        help='detection: draw the boxes scoring above this')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='runtime threads (default: the runtime\'s choice)')
+    return parser.parse_args(argv)
+
+
+def infer(model_path: str,
+          inputs: Sequence[str],
+          backend: str = 'onnxruntime',
+          out_dir: str = DEFAULT_OUT_DIR,
+          score_thr: float = 0.3,
+          threads: Optional[int] = None) -> List[str]:
+    """Run the exported model on the images of ``inputs``; write the outputs to
+    ``out_dir``. Returns one line per image saying what was found.
+
+    Raises:
+        CLIError: a missing or unreadable model or image, a runtime that is not
+            installed.
+    """
+    if not 0 <= score_thr <= 1:
+        raise CLIError(f'--score-thr must be between 0 and 1, got {score_thr}')
+    try:
+        meta = read_metadata(model_path)
+        images = list_images(inputs)
+        model = BackendModel(model_path, backend, threads)
+    except (FileNotFoundError, ValueError, BackendUnavailableError) as err:
+        raise CLIError(str(err)) from err
+    cfg = Config.fromstring(meta[META_CONFIG], file_format='.py')
+    classes = model.dataset_meta['classes']
+
+    def name(label: int) -> str:
+        return classes[label] if label < len(classes) else f'class {label}'
+
+    if model.task == 'detection':
+        inferencer = BackendDetInferencer(cfg, model, show_progress=False)
+        results = inferencer(images, out_dir=out_dir, no_save_pred=False,
+                             pred_score_thr=score_thr)['predictions']
+        return [
+            f'{image}: ' + (', '.join(
+                f'{name(label)} {score:.2f}'
+                for label, score in zip(pred['labels'], pred['scores'])
+                if score > score_thr) or 'nothing')
+            for image, pred in zip(images, results)
+        ]
+    if model.task == 'segmentation':
+        # mmseg's visualizer wants a colour per class: the dataset's own
+        metainfo = cfg.test_dataloader.dataset.get('metainfo') or {}
+        if metainfo.get('palette'):
+            model.dataset_meta['palette'] = list(metainfo['palette'])
+        inferencer = _seg_inferencer(cfg, model)
+        inferencer(images, out_dir=out_dir)
+        return [f'{image}: label map in {osp.join(out_dir, "vis")}/'
+                for image in images]
+    return _classify(cfg, model, images, name)
+
+
+def _classify(cfg: Config, model: BackendModel, images: List[str], name) -> List[str]:
+    """The top class of each image, through the config's test pipeline."""
+    from mmengine.dataset import Compose, default_collate
+    from mmengine.registry import init_default_scope
+
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    pipeline = Compose(with_plain_loading(cfg.test_dataloader.dataset.pipeline))
+    lines = []
+    for image in images:
+        data = default_collate([pipeline(dict(img_path=image))])
+        sample = model.test_step(data)[0]
+        label = int(sample.pred_label)
+        lines.append(f'{image}: {name(label)} {float(sample.pred_score[label]):.2f}')
+    return lines
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    try:
+        lines = infer(args.model, args.inputs, args.backend, args.out_dir,
+                      args.score_thr, args.threads)
+    except CLIError as err:
+        fail(PROG, err)
+    print('\n'.join(lines))
+    print(f'outputs in {args.out_dir}/')

@@ -1,0 +1,137 @@
+"""Static INT8 post-training quantization of an exported model.
+
+    python tools/deploy/quantize.py MODEL.onnx --calib DATA_DIR_OR_CONFIG
+                                    --out MODEL_int8.onnx [--num-images 32]
+
+onnxruntime's ``quantize_static`` writes a QDQ model: weights per output channel
+(symmetric int8), activations per tensor (uint8), their ranges calibrated
+(MinMax) on ``--num-images`` images prepared by the model's own test pipeline:
+the images of a folder, or, given a config, its training set's. Only
+convolutions and fully-connected layers (``Conv``, ``Gemm``, ``MatMul``) are
+quantized; everything else -- normalisation, box decoding, PSRoIAlign / RoiAlign,
+NMS, top-k -- stays float, as it must for exact boxes. The QDQ file runs in
+onnxruntime and in OpenVINO, which fuses the pairs into int8 kernels.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import tempfile
+from typing import Iterator, List, Optional, Sequence
+
+from mmengine.config import Config
+from mmengine.dataset import Compose
+from mmengine.registry import init_default_scope
+
+from ..apis.inference import list_images, with_plain_loading
+from ..cli.common import CLIError
+from .backend_model import pack_inputs
+from .export import META_CONFIG, META_SHAPE, META_TASK, read_metadata
+
+PROG = 'quantize.py'
+QUANTIZED_OPS = ('Conv', 'Gemm', 'MatMul')
+
+
+def _calibration_images(calib: str, cfg: Config, num_images: int) -> List[str]:
+    """Image paths: those of the folder ``calib``, or the first of the training
+    set of the config file ``calib``."""
+    if osp.isdir(calib):
+        images = list_images([calib])
+    elif osp.isfile(calib) and calib.endswith('.py'):
+        from mmengine.registry import DATASETS
+        train_cfg = Config.fromfile(calib).train_dataloader.dataset
+        train_cfg['pipeline'] = []
+        dataset = DATASETS.build(train_cfg)
+        images = [dataset.get_data_info(i)['img_path']
+                  for i in range(min(num_images, len(dataset)))]
+    else:
+        raise CLIError(f'--calib {calib}: neither a folder of images nor a config '
+                       'file (.py) whose training images to use')
+    if not images:
+        raise CLIError(f'--calib {calib}: no images found')
+    return images[:num_images]
+
+
+def calibration_feeds(model_path: str, calib: str,
+                      num_images: int) -> Iterator[dict]:
+    """Graph inputs for each calibration image, prepared by the test pipeline
+    stored in the model file, one image per feed."""
+    meta = read_metadata(model_path)
+    cfg = Config.fromstring(meta[META_CONFIG], file_format='.py')
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    pipeline = Compose([
+        step for step in with_plain_loading(cfg.test_dataloader.dataset.pipeline)
+        if 'Annotation' not in step['type'] and step['type'] != 'CheckSegLabels'
+    ])
+    _, _, height, width = (int(v) for v in meta[META_SHAPE].split(','))
+    size = (height, width) if height > 0 else None
+    for path in _calibration_images(calib, cfg, num_images):
+        image = pipeline(dict(img_path=path, img_id=0))['inputs']
+        yield pack_inputs([image], meta[META_TASK], size, [path], model_path)
+
+
+class _Reader:
+    """onnxruntime's CalibrationDataReader protocol over the feeds."""
+
+    def __init__(self, feeds: Iterator[dict]):
+        self._feeds = iter(feeds)
+
+    def get_next(self) -> Optional[dict]:
+        return next(self._feeds, None)
+
+
+def quantize(model_path: str, calib: str, out: str, num_images: int = 32) -> None:
+    """Write the INT8 (QDQ) version of ``model_path`` to ``out``.
+
+    Raises:
+        CLIError: the model or the calibration data cannot be read.
+    """
+    from onnxruntime.quantization import (CalibrationMethod, QuantFormat,
+                                          QuantType, quant_pre_process,
+                                          quantize_static)
+    if num_images < 1:
+        raise CLIError(f'--num-images must be positive, got {num_images}')
+    try:
+        feeds = list(calibration_feeds(model_path, calib, num_images))
+    except (FileNotFoundError, ValueError) as err:
+        raise CLIError(str(err)) from err
+    if osp.dirname(out):
+        os.makedirs(osp.dirname(out), exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        # shape inference and graph clean-up first, as onnxruntime advises
+        prepared = osp.join(tmp, 'prepared.onnx')
+        quant_pre_process(model_path, prepared, skip_symbolic_shape=True)
+        quantize_static(
+            prepared,
+            out,
+            _Reader(feeds),
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=list(QUANTIZED_OPS),
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax)
+    # the metadata (config, classes, shape) carries over
+    import onnx
+    source, quantized = onnx.load(model_path), onnx.load(out)
+    onnx.helper.set_model_props(
+        quantized, {p.key: p.value for p in source.metadata_props})
+    onnx.save(quantized, out)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n')[0])
+    parser.add_argument('model', help='ONNX file written by tools/deploy/export.py')
+    parser.add_argument('--calib', required=True,
+                        help='a folder of images, or a config whose training '
+                        'images calibrate the activation ranges')
+    parser.add_argument('--out', required=True, help='the INT8 ONNX file to write')
+    parser.add_argument('--num-images', type=int, default=32,
+                        help='calibration images (default: 32)')
+    args = parser.parse_args(argv)
+    try:
+        quantize(args.model, args.calib, args.out, args.num_images)
+    except CLIError as err:
+        print(f'{PROG}: error: {err}', file=sys.stderr)
+        sys.exit(1)
+    print(f'wrote {args.out}')

@@ -1,0 +1,12 @@
+"""Export a trained detector, segmenter or classifier to one ONNX file (standard ops
+only; onnxruntime and OpenVINO run it).
+
+    python tools/deploy/export.py CONFIG CHECKPOINT OUT.onnx [--shape H W]
+                                  [--batch N] [--dynamic] [--cfg-options k=v ...]
+
+The logic lives in :mod:`shufflenet_backbones.deploy.export`.
+"""
+from shufflenet_backbones.deploy.export import main
+
+if __name__ == '__main__':
+    main()

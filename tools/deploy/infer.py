@@ -1,0 +1,13 @@
+"""Run a model exported by tools/deploy/export.py on your own images with
+onnxruntime or OpenVINO: drawn images and predictions as JSON in OUT_DIR.
+
+    python tools/deploy/infer.py MODEL.onnx IMAGE_OR_DIR [IMAGE_OR_DIR ...]
+                                 [--backend {onnxruntime,openvino}]
+                                 [--out-dir DIR] [--score-thr 0.3] [--threads N]
+
+The logic lives in :mod:`shufflenet_backbones.deploy.infer`.
+"""
+from shufflenet_backbones.deploy.infer import main
+
+if __name__ == '__main__':
+    main()

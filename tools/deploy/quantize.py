@@ -1,0 +1,13 @@
+"""Static INT8 post-training quantization (onnxruntime, QDQ, per-channel weights) of
+a model exported by tools/deploy/export.py; box decoding, RoI pooling and NMS stay
+float.
+
+    python tools/deploy/quantize.py MODEL.onnx --calib DATA_DIR_OR_CONFIG
+                                    --out MODEL_int8.onnx [--num-images 32]
+
+The logic lives in :mod:`shufflenet_backbones.deploy.quantize`.
+"""
+from shufflenet_backbones.deploy.quantize import main
+
+if __name__ == '__main__':
+    main()
