@@ -1,7 +1,7 @@
 """Throughput of our ShuffleNet backbones beside torchvision's and mmpretrain's.
 
     python tools/analysis/benchmark_backbone.py [--threads 2] [--v2-widths 1.0 0.5]
-        [--quick] [--out-dir work_dirs/benchmarks]
+        [--quick] [--deploy-only | --skip-deploy] [--out-dir work_dirs/benchmarks]
 
 Compared: ShuffleNetV2 at each ``--v2-widths`` (torchvision's ``shufflenet_v2_x*``
 without pooling and FC, mmpretrain's ``ShuffleNetV2``, ours) and ShuffleNetV1 g=3
@@ -38,12 +38,31 @@ input: warm-up, then rounds in which each model in turn runs the same number of
 forward passes (A, B, C, A, B, C, ...), so that changes in machine load hit all of
 them alike. Reported: images / second per round, median and spread (IQR, min, max)
 over the rounds, and the ratio of medians (> 1: faster than the peer).
+
+Runtimes (``--deploy-only`` runs these rows alone, ``--skip-deploy`` skips them):
+ShuffleNetV2 1x (ours as built, the weights above) exported to ONNX (opset 17, the
+TorchScript exporter, one static-shape file per input) and run on CPU by
+onnxruntime and OpenVINO, FP32 and INT8 (static QDQ with the settings of
+``deploy.quantize``: per-channel int8 weights, uint8 activations, MinMax,
+calibrated on ``CALIB_BATCHES`` random batches, enough for timing); OpenVINO in
+float32 as ``deploy.runtime`` runs it. PyTorch eager is timed again in the same
+interleaved rounds, and each runtime's ratio is taken to it. Each file's largest
+feature-map difference from PyTorch's is reported; FP32 files must be within
+``RUNTIME_FP32_TOLERANCE`` of a map's peak. INT8 files are not checked: these
+random-weight models are chaotic (noise of 0.01 on inputs in [0, 1) already
+changes the deepest maps by about 90% on average), so int8 rounding moves the
+outputs as far, which says nothing about accuracy with trained weights (measure
+that with tools/test.py).
+
 Writes ``backbone_<date>.json`` and ``.md`` to ``--out-dir`` and prints the table.
 """
 import argparse
 import copy
 import statistics
+import tempfile
 import types
+import warnings
+from pathlib import Path
 from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import mmpretrain
@@ -54,12 +73,16 @@ from mmpretrain.models.backbones import ShuffleNetV1 as MMPretrainShuffleNetV1
 from mmpretrain.models.backbones import ShuffleNetV2 as MMPretrainShuffleNetV2
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..deploy.export import OPSET
+from ..deploy.quantize import quantize_feeds
 from ..models import ShuffleNetV1, ShuffleNetV2
 from ..models.backbones import BaseShuffleNet
 from ..models.layers import ShuffleV2Unit, channel_shuffle
 from ..weights.torchvision import convert
-from .benchmark import (Timing, add_timing_args, interleaved_rates, new_report,
-                        report_header, start_timing, summarise, write_report)
+from .benchmark import (EAGER, Timing, add_timing_args, interleaved_rates,
+                        new_report, open_session, ratios_to, report_header,
+                        runtime_versions, runtimes, start_timing, summarise,
+                        write_report)
 
 # (label, input shape N, C, H, W)
 CASES = [('224x224, batch 1', (1, 3, 224, 224)),
@@ -78,6 +101,13 @@ OURS_NCHW = 'ours, channels_last=False (NCHW throughout)'
 # largest difference from the reference, as a fraction of a feature map's peak
 EXACT_TOLERANCE = 1e-5
 DEPLOY_TOLERANCE = 1e-4
+# runtime rows: ShuffleNetV2 at this width; the peer of every runtime row
+RUNTIME_WIDTH = 1.0
+RUNTIME_PEER = f'{OURS}, {EAGER} (timed with the runtimes)'
+CALIB_BATCHES = 4
+# largest output difference of an FP32 file from PyTorch eager (of a map's peak):
+# kernels that sum in another order
+RUNTIME_FP32_TOLERANCE = 1e-3
 
 
 class Variant(NamedTuple):
@@ -265,6 +295,118 @@ def time_case(report: dict, family: str, variants: Dict[str, Variant], device: s
           flush=True)
 
 
+def export_backbone(model: nn.Module, shape: Tuple[int, ...], path: str) -> None:
+    """``model``'s feature maps as an ONNX file with a static input ``shape``,
+    written as tests/test_deploy/test_export.py writes it."""
+    with warnings.catch_warnings():
+        # frozen channel counts (right) and the exporter's deprecation notice
+        warnings.simplefilter('ignore')
+        torch.onnx.export(model, (torch.rand(*shape), ), path, dynamo=False,
+                          opset_version=OPSET, input_names=['input'],
+                          output_names=[f.name for f in model.feature_info])
+
+
+def _session_pass(session, feed: dict, batch: int) -> Callable[[], int]:
+
+    def run() -> int:
+        session.run(feed)
+        return batch
+
+    return run
+
+
+def time_runtimes(report: dict, family: str, model: nn.Module, label: str,
+                  shape: Tuple[int, ...], timing: Timing, threads: int,
+                  work_dir: Path, calib_batches: int = CALIB_BATCHES) -> None:
+    """Export ``model`` for ``shape``, quantize it, check every runtime's maps
+    against PyTorch's, and time PyTorch eager and the runtimes interleaved (CPU,
+    ``threads`` threads); a row each in ``report['runtime_results']``."""
+    stem = work_dir / f"{family.replace(' ', '_')}_{'x'.join(map(str, shape))}"
+    fp32, int8 = f'{stem}.onnx', f'{stem}_int8.onnx'
+    export_backbone(model, shape, fp32)
+    quantize_feeds(fp32, [{'input': torch.rand(*shape).numpy()}
+                          for _ in range(calib_batches)], int8)
+    found = runtimes()
+    sessions = {r.label: open_session(int8 if r.int8 else fp32, r, threads)
+                for r in found}
+    x = torch.rand(*shape)
+    feed = {'input': x.numpy()}
+    with torch.inference_mode():
+        expected = model(x)
+    diffs = {}
+    for runtime in found:
+        outs = sessions[runtime.label].run(feed)
+        assert len(outs) == len(expected), runtime.label
+        diffs[runtime.label] = max(
+            float(abs(o - e.numpy()).max() / e.abs().max()) for o, e in zip(
+                outs, expected))
+        if not runtime.int8 and diffs[runtime.label] > RUNTIME_FP32_TOLERANCE:
+            raise AssertionError(
+                f'{runtime.label} differs from {EAGER} by {diffs[runtime.label]:.2e} '
+                f"of a feature map's peak (allowed: {RUNTIME_FP32_TOLERANCE})")
+    passes = {RUNTIME_PEER: forward(model, x)}
+    passes.update({name: _session_pass(session, feed, shape[0])
+                   for name, session in sessions.items()})
+    with torch.inference_mode():
+        per_round, rates = interleaved_rates(passes, timing)
+    ratios = ratios_to(rates, RUNTIME_PEER)
+    label = f'{label}, cpu'
+    files = {r.label: Path(int8 if r.int8 else fp32).name for r in found}
+    for name, rounds in rates.items():
+        peer = None if name == RUNTIME_PEER else RUNTIME_PEER
+        report['runtime_results'].append(dict(
+            backbone=family, input=label, shape=list(shape), implementation=name,
+            file=files.get(name), passes_per_round=per_round, peer=peer,
+            threads=threads,
+            output_difference=diffs.get(name), **summarise(rounds),
+            ratio=None if peer is None else ratios[name]))
+    print(f'{family}, {label}, runtimes: ' + ', '.join(
+        f'{n} {statistics.median(r):.1f} img/s ({ratios[n]:.2f}x)'
+        for n, r in rates.items()), flush=True)
+
+
+def measure_runtimes(report: dict, timing: Timing, threads: int, cases=CASES,
+                     work_dir: Optional[Path] = None) -> None:
+    """The runtime rows of ShuffleNetV2 1x, ours as built, for every input; the
+    files go to ``work_dir`` (default: a temporary folder)."""
+    if work_dir is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            return measure_runtimes(report, timing, threads, cases, Path(tmp))
+    family = f'ShuffleNetV2 {RUNTIME_WIDTH}x'
+    model = v2_models(RUNTIME_WIDTH)[OURS].model
+    for label, shape in cases:
+        time_runtimes(report, family, model, label, shape, timing, threads,
+                      work_dir)
+
+
+def runtime_summary(report: dict) -> List[str]:
+    """The runtime rows' ratios: a row per runtime, a column per input."""
+    rows = [r for r in report.get('runtime_results', []) if r['peer']]
+    if not rows:
+        return []
+    inputs = list(dict.fromkeys(r['input'] for r in rows))
+    ratios = {(r['implementation'], r['input']): r['ratio'] for r in rows}
+    diffs = {}
+    for r in rows:
+        diffs[r['implementation']] = max(diffs.get(r['implementation'], 0.0),
+                                         r['output_difference'])
+    lines = [
+        f"{rows[0]['backbone']} exported to ONNX (static shape per input) in the "
+        f"runtimes, {rows[0]['threads']} thread(s), images / second as a ratio "
+        f'to {RUNTIME_PEER}. INT8: static QDQ calibrated on random inputs. '
+        'The INT8 output differences say nothing about accuracy: these '
+        'random-weight models amplify any rounding (see the script).', '',
+        '| Runtime | ' + ' | '.join(inputs) +
+        f' | largest output difference from {EAGER} (of a map\'s peak) |',
+        '|:---|' + '---:|' * len(inputs) + '---:|'
+    ]
+    for name, diff in diffs.items():
+        cells = ' | '.join('' if (name, i) not in ratios else
+                           f'{ratios[name, i]:.2f}' for i in inputs)
+        lines.append(f'| {name} | {cells} | {diff:.1e} |')
+    return lines + ['']
+
+
 def ratio_summary(report: dict) -> List[str]:
     """Per family, the ratios alone: a row per variant, a column per input, and
     each variant's largest output difference."""
@@ -293,13 +435,13 @@ def to_markdown(report: dict) -> str:
     lines = report_header(report, 'Backbone throughput') + [
         f"{settings['rounds']} rounds after {settings['warmup']} warm-up pass(es) "
         'per model and input.', ''
-    ] + ratio_summary(report) + [
+    ] + ratio_summary(report) + runtime_summary(report) + [
         'All figures:', '',
         '| Backbone | Input | Implementation | img/s (median) | IQR | min - max '
         '| Ratio | against |',
         '|:---|:---|:---|---:|---:|---:|---:|:---|'
     ]
-    for r in report['results']:
+    for r in report['results'] + report.get('runtime_results', []):
         ratio = '' if r['ratio'] is None else f"{r['ratio']:.2f}"
         lines.append(f"| {r['backbone']} | {r['input']} | {r['implementation']} | "
                      f"{r['median']:.1f} | {r['q1']:.1f} - {r['q3']:.1f} | "
@@ -314,17 +456,25 @@ def main(argv=None) -> None:
     parser.add_argument('--v2-widths', type=float, nargs='+', default=[1.0],
                         choices=sorted(TORCHVISION_V2),
                         help='ShuffleNetV2 widths to compare (default: 1.0)')
+    deploy = parser.add_mutually_exclusive_group()
+    deploy.add_argument('--deploy-only', action='store_true',
+                        help='only the runtime rows (ShuffleNetV2 1x in onnxruntime '
+                        'and OpenVINO, FP32 and INT8, beside PyTorch eager)')
+    deploy.add_argument('--skip-deploy', action='store_true',
+                        help='no runtime rows')
     args = parser.parse_args(argv)
 
     timing = start_timing(args, SETTINGS)
     families = {f'ShuffleNetV2 {w}x': lambda w=w: v2_models(w) for w in args.v2_widths}
     families['ShuffleNetV1 g=3 1.0x'] = v1_models
+    if args.deploy_only:
+        families = {}
 
     report = new_report(
         'backbone',
-        dict(torchvision=torchvision.__version__, mmpretrain=mmpretrain.__version__),
-        timing)
-    report.update(parity={}, results=[])
+        dict(torchvision=torchvision.__version__, mmpretrain=mmpretrain.__version__,
+             **runtime_versions()), timing)
+    report.update(parity={}, results=[], runtime_results=[])
     for family, build in families.items():
         variants = build()
         report['parity'][family] = check_outputs(variants)
@@ -335,4 +485,6 @@ def main(argv=None) -> None:
             }
             for label, shape in CASES:
                 time_case(report, family, on_device, device, label, shape, timing)
+    if not args.skip_deploy:
+        measure_runtimes(report, timing, args.threads)
     write_report(report, to_markdown, args.out_dir)

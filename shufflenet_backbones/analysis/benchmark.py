@@ -1,6 +1,6 @@
 """What the benchmark scripts in tools/analysis share: their timing options,
-interleaved timing, the summary of the rounds, a description of the machine and the
-report files."""
+interleaved timing, the summary of the rounds, a description of the machine, the
+report files, and the deployment runtimes that the deployment rows time."""
 import argparse
 import datetime
 import json
@@ -13,11 +13,17 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
+import numpy as np
 import torch
+
+from ..deploy.runtime import (BackendUnavailableError, InferenceSession,
+                              import_backend)
 
 __all__ = [
     'Timing', 'add_timing_args', 'start_timing', 'interleaved_rates', 'summarise',
-    'new_report', 'write_report', 'report_header'
+    'new_report', 'write_report', 'report_header', 'EAGER', 'Runtime', 'runtimes',
+    'runtime_versions', 'open_session', 'write_random_images',
+    'ratios_to'
 ]
 
 
@@ -147,3 +153,73 @@ def write_report(report: dict, to_markdown: Callable[[dict], str],
     print('\n' + markdown)
     print(f"wrote {stem.with_suffix('.json')} and {stem.with_suffix('.md')}")
     return stem.with_suffix('.json')
+
+
+# The deployment rows: PyTorch eager beside the exported model in each runtime, all
+# timed in the same interleaved rounds, each runtime's ratio taken to EAGER's median.
+# (INT8 files from static QDQ calibration: deploy.quantize.)
+EAGER = 'PyTorch eager'
+
+
+class Runtime(NamedTuple):
+    label: str  # the row's name
+    backend: str  # deploy.runtime backend
+    int8: bool  # the QDQ file of deploy.quantize rather than the FP32 export
+
+
+# deploy.runtime.InferenceSession runs OpenVINO with its f32 precision hint (the CPU
+# plugin's default is bf16 on CPUs with bf16 instructions); INT8 layers stay int8
+RUNTIMES = (Runtime('onnxruntime FP32', 'onnxruntime', False),
+            Runtime('onnxruntime INT8', 'onnxruntime', True),
+            Runtime('OpenVINO FP32', 'openvino', False),
+            Runtime('OpenVINO INT8', 'openvino', True))
+
+
+def runtimes() -> List[Runtime]:
+    """:data:`RUNTIMES` whose package is installed."""
+    found = []
+    for runtime in RUNTIMES:
+        try:
+            import_backend(runtime.backend)
+        except BackendUnavailableError:
+            continue
+        found.append(runtime)
+    return found
+
+
+def runtime_versions() -> Dict[str, str]:
+    versions = {}
+    for backend in sorted({r.backend for r in RUNTIMES}):
+        try:
+            module = import_backend(backend)
+        except BackendUnavailableError:
+            continue
+        versions[backend] = module.__version__.split('-')[0]
+    return versions
+
+
+def open_session(path: str, runtime: Runtime,
+                 threads: Optional[int]) -> InferenceSession:
+    """``path`` in ``runtime`` with ``threads`` intra-op threads."""
+    return InferenceSession(path, runtime.backend, threads)
+
+
+def write_random_images(folder: Path, count: int, size: Tuple[int, int],
+                        seed: int = 0) -> Path:
+    """``count`` PNG images of uniform random pixels, ``size`` (H, W), in
+    ``folder``: calibration data for timing INT8 models, whose speed does not
+    depend on how well they are calibrated."""
+    from PIL import Image
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        pixels = rng.integers(0, 256, (*size, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f'random_{i:03d}.png')
+    return folder
+
+
+def ratios_to(rates: Dict[str, List[float]], reference: str) -> Dict[str, float]:
+    """Each entry's median images / second over ``reference``'s, both from the
+    same interleaved rounds."""
+    base = statistics.median(rates[reference])
+    return {name: statistics.median(r) / base for name, r in rates.items()}

@@ -2,7 +2,8 @@
 inference speed, and peak training memory with and without ``with_cp``.
 
     python tools/analysis/benchmark_detector.py [--threads 2] [--quick]
-        [--skip-memory] [--out-dir work_dirs/benchmarks]
+        [--skip-memory] [--deploy-only | --skip-deploy] [--calib-images 8]
+        [--out-dir work_dirs/benchmarks]
 
 Speed: images / second of ``model.test_step`` (data preprocessing, backbone,
 heads and post-processing with NMS) on random 800x1200 images, batch 1 and 4,
@@ -24,6 +25,30 @@ glibc's malloc set to return freed blocks (see ``MALLOC_ENV``); on CUDA it is
 ``torch.cuda.max_memory_allocated`` over the step. ``with_cp`` checkpoints the
 backbone's units; the ratio with / without says what it saves.
 
+Deployment (``--deploy-only`` runs these rows alone, ``--skip-deploy`` skips them):
+the detector exported by ``shufflenet_backbones.deploy`` (one ONNX file, standard
+ops: normalisation, padding, RPN decoding, NMS, RoI pooling, R-CNN and per-class
+NMS in the graph) and run by ``BackendModel`` as ``tools/test.py`` runs it, beside
+PyTorch eager ``model.test_step``; both end to end per image: preprocessing
+(PyTorch: the data preprocessor; runtimes: laying the image into the input
+array), model, NMS, boxes scaled back to the original image. Runtimes:
+onnxruntime and OpenVINO, FP32 and INT8 (``deploy.quantize``: static QDQ,
+per-channel, calibrated on ``--calib-images`` random-pixel images, enough for
+timing, whose speed does not depend on the calibration); OpenVINO in float32 as
+``deploy.runtime`` runs it (not the CPU plugin's default bf16). Export and
+quantization happen once per detector and size, before timing. Rows, batch 1:
+
+- Light-Head R-CNN at 800x1216 and 320x320, ``--threads`` threads;
+- ThunderNet SNet49 and SNet146 at 320x320 on one thread, as the paper times them
+  (about 47 and 32 images / s on one Xeon E5-2682v4 thread), with the detector's
+  multiply-adds (``analysis.complexity.detector_multiply_adds``, 200 RoIs) beside
+  the paper's. PyTorch runs the config as it is (soft-NMS in the R-CNN); soft-NMS
+  does not export, so the exported files use plain NMS
+  (``model.test_cfg.rcnn.nms.type='nms'``), same weights.
+
+Every runtime's ratio is its median over PyTorch eager's, timed in the same
+interleaved rounds.
+
 Writes ``detector_<date>.json`` and ``.md`` to ``--out-dir`` and prints the table.
 """
 import argparse
@@ -33,8 +58,9 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import mmdet
 import torch
@@ -45,8 +71,14 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 
-from .benchmark import (Timing, add_timing_args, interleaved_rates, new_report,
-                        report_header, start_timing, summarise, write_report)
+from ..deploy.backend_model import BackendModel
+from ..deploy.export import export_model
+from ..deploy.quantize import quantize
+from .benchmark import (EAGER, Timing, add_timing_args, interleaved_rates,
+                        new_report, ratios_to, report_header, runtime_versions,
+                        runtimes, start_timing, summarise, write_random_images,
+                        write_report)
+from .complexity import detector_multiply_adds
 
 # the repository's configs (the package is installed in editable mode)
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / 'det'
@@ -66,10 +98,30 @@ MEMORY_BATCH = 2
 MALLOC_ENV = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536',
                   MALLOC_TRIM_THRESHOLD_='0')
 SETTINGS = {'full': Timing(2, 7, 2.0), 'quick': Timing(1, 3, 0.5)}
+# deployment rows
+DEPLOY_SIZES = ((800, 1216), (320, 320))  # the papers' detection size; ThunderNet's
+THUNDERNETS = {
+    'ThunderNet SNet49': CONFIGS / 'thundernet_snet49_coco.py',
+    'ThunderNet SNet146': CONFIGS / 'thundernet_snet146_coco.py',
+}
+THUNDERNET_SIZE = (320, 320)
+THUNDERNET_THREADS = 1
+# the paper's images / s on one Xeon E5-2682v4 thread (/work/shared/REFERENCE.md)
+# and its MFLOPs (not in REFERENCE.md: unverified)
+PAPER_THUNDERNET = {
+    'ThunderNet SNet49': dict(images_per_s=47, mflops=262),
+    'ThunderNet SNet146': dict(images_per_s=32, mflops=473),
+}
+# soft-NMS does not export: the runtimes' files use plain NMS
+PLAIN_NMS = {'model.test_cfg.rcnn.nms.type': 'nms'}
+CALIB_IMAGES = 8
 
 
-def build_detector(config: Path, **backbone_options) -> Tuple[nn.Module, Config]:
+def build_detector(config: Path, cfg_options: Optional[dict] = None,
+                   **backbone_options) -> Tuple[nn.Module, Config]:
     cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     cfg.model.backbone.init_cfg = None  # no ImageNet weights needed to time it
     cfg.model.backbone.update(backbone_options)
     with DefaultScope.overwrite_default_scope('mmdet'):
@@ -124,6 +176,112 @@ def measure_speed(report: dict, timing: Timing) -> None:
         print(f'batch {batch}: ' + ', '.join(
             f'{n} {statistics.median(r):.2f} img/s' for n, r in rates.items()),
             flush=True)
+
+
+def _sized_cfg(cfg: Config, size: Tuple[int, int]) -> Config:
+    """``cfg`` with its test pipeline resizing to at most ``size`` (H, W): images
+    of that size pass unchanged and fit the exported input (deploy.quantize
+    prepares its calibration images with the pipeline stored in the file)."""
+    cfg = copy.deepcopy(cfg)
+    for step in cfg.test_dataloader.dataset.pipeline:
+        if step['type'] in ('Resize', 'mmdet.Resize') and step.get('scale'):
+            step['scale'] = (size[1], size[0])
+    return cfg
+
+
+def time_deployed(detector: str, eager: nn.Module, cfg: Config,
+                  size: Tuple[int, int], threads: int, timing: Timing,
+                  work_dir: Path, calib_images: int,
+                  exported: Optional[nn.Module] = None) -> List[dict]:
+    """Export ``exported`` (default: ``eager``; built from ``cfg``, the same
+    weights) at ``size``, quantize it, and time ``eager.test_step`` beside the
+    file in every runtime, interleaved, batch 1, ``threads`` threads each (the
+    caller sets PyTorch's). One row per entry, ratios to PyTorch eager."""
+    height, width = size
+    stem = work_dir / f"{detector.replace(' ', '_')}_{height}x{width}"
+    fp32, int8 = f'{stem}.onnx', f'{stem}_int8.onnx'
+    export_model(_sized_cfg(cfg, size), exported or eager, fp32, shape=size)
+    calib = write_random_images(Path(f'{stem}_calib'), calib_images, size)
+    quantize(fp32, str(calib), int8, calib_images)
+    models = {EAGER: eager}
+    for runtime in runtimes():
+        # as tools/test.py runs an exported file
+        models[runtime.label] = BackendModel(int8 if runtime.int8 else fp32,
+                                             runtime.backend, threads)
+    packed = images(1, size=size)
+    # each its own copy: the data preprocessor writes into the data samples
+    inputs = {name: copy.deepcopy(packed) for name in models}
+    with torch.inference_mode():
+        passes, rates = interleaved_rates(
+            {name: test_step(model, inputs[name]) for name, model in models.items()},
+            timing)
+        detections = {name: len(model.test_step(inputs[name])[0].pred_instances)
+                      for name, model in models.items()}
+    ratios = ratios_to(rates, EAGER)
+    # the file each runtime row ran
+    files = {name: Path(model.path).name for name, model in models.items()
+             if isinstance(model, BackendModel)}
+    rows = []
+    for name, per_round in rates.items():
+        rows.append(dict(detector=detector, input=f'{height}x{width}, batch 1',
+                         threads=threads, runtime=name, file=files.get(name),
+                         passes_per_round=passes,
+                         detections=detections[name], **summarise(per_round),
+                         ratio_to_eager=ratios[name]))
+    print(f'{detector}, {height}x{width}, {threads} thread(s): ' + ', '.join(
+        f"{r['runtime']} {r['median']:.2f} img/s ({r['ratio_to_eager']:.2f}x)"
+        for r in rows), flush=True)
+    return rows
+
+
+def measure_deploy(report: dict, timing: Timing, threads: int, work_dir: Path,
+                   calib_images: int = CALIB_IMAGES,
+                   sizes: Sequence[Tuple[int, int]] = DEPLOY_SIZES) -> None:
+    """Light-Head R-CNN in PyTorch and in the runtimes at each of ``sizes``."""
+    report['calib_images'] = calib_images
+    eager, cfg = build_detector(DETECTORS[LIGHT_HEAD])
+    for size in sizes:
+        report['deploy'] += time_deployed(LIGHT_HEAD, eager.eval(), cfg, size,
+                                          threads, timing, work_dir, calib_images)
+
+
+def measure_thundernet(report: dict, timing: Timing, work_dir: Path,
+                       calib_images: int = CALIB_IMAGES,
+                       detectors: Dict[str, Path] = THUNDERNETS,
+                       size: Tuple[int, int] = THUNDERNET_SIZE) -> None:
+    """ThunderNet on one thread, PyTorch (config as is) and the runtimes (plain
+    NMS), beside the paper's speed; and its multiply-adds beside the paper's."""
+    report['calib_images'] = calib_images
+    saved = torch.get_num_threads()
+    torch.set_num_threads(THUNDERNET_THREADS)
+    try:
+        for name, config in detectors.items():
+            eager, cfg = build_detector(config)
+            plain, plain_cfg = build_detector(config, cfg_options=PLAIN_NMS)
+            plain.load_state_dict(eager.state_dict())
+            rows = time_deployed(name, eager.eval(), plain_cfg, size,
+                                 THUNDERNET_THREADS, timing, work_dir,
+                                 calib_images, exported=plain.eval())
+            for row in rows:
+                row['rcnn_nms'] = (cfg.model.test_cfg.rcnn.nms.type
+                                   if row['runtime'] == EAGER else 'nms')
+            report['deploy'] += rows
+            counts = detector_multiply_adds(
+                eager, image_size=size[0],
+                num_rois=cfg.model.test_cfg.rpn.max_per_img, depth=1)
+            best = max(rows[1:], key=lambda r: r['median'])
+            paper = PAPER_THUNDERNET.get(name, {})
+            report['thundernet'].append(dict(
+                detector=name, input=rows[0]['input'], threads=THUNDERNET_THREADS,
+                eager=rows[0]['median'], eager_rcnn_nms=rows[0]['rcnn_nms'],
+                best_runtime=best['runtime'], best_runtime_median=best['median'],
+                best_ratio_to_eager=best['ratio_to_eager'],
+                paper_images_per_s=paper.get('images_per_s'),
+                mflops=counts['total'] / 1e6,
+                mflops_parts={k: v / 1e6 for k, v in counts.items() if k != 'total'},
+                paper_mflops=paper.get('mflops'), paper_mflops_verified=False))
+    finally:
+        torch.set_num_threads(saved)
 
 
 def _status_mib(field: str) -> float:
@@ -189,10 +347,62 @@ def measure_memory(report: dict, threads: int,
               f"({rows[True]['ratio_to_without']:.2f}x)", flush=True)
 
 
+def _deploy_markdown(report: dict) -> List[str]:
+    rows, thundernet = report.get('deploy', []), report.get('thundernet', [])
+    if not rows:
+        return []
+    settings = report['settings']
+    lines = [
+        'Deployment, end to end per image (preprocessing, model, NMS; random '
+        'weights): PyTorch eager `test_step` beside the exported ONNX file run '
+        'as tools/test.py runs it, in the same interleaved rounds '
+        f"({settings['rounds']}, after {settings['warmup']} warm-up pass(es)). "
+        'INT8: static QDQ, per-channel, calibrated on '
+        f"{report.get('calib_images', CALIB_IMAGES)} random-pixel images (timing "
+        'does not depend on the calibration). ThunderNet: the runtimes run plain '
+        'NMS in the R-CNN (`model.test_cfg.rcnn.nms.type=nms`; soft-NMS does not '
+        'export), PyTorch the config as it is. Detections: boxes kept for the '
+        'timed image.', '',
+        '| Detector | Input | Threads | Runtime | img/s (median) | IQR '
+        '| min - max | vs PyTorch eager | Detections |',
+        '|:---|:---|---:|:---|---:|---:|---:|---:|---:|'
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['detector']} | {r['input']} | {r['threads']} | {r['runtime']} | "
+            f"{r['median']:.2f} | {r['q1']:.2f} - {r['q3']:.2f} | "
+            f"{r['min']:.2f} - {r['max']:.2f} | **{r['ratio_to_eager']:.2f}** | "
+            f"{r['detections']} |")
+    lines.append('')
+    if thundernet:
+        lines += [
+            'ThunderNet on one thread beside the paper (trained models on a Xeon '
+            'E5-2682v4 thread: another CPU, compare magnitudes only). MFLOPs: '
+            'multiply-adds of convs and FCs, 200 RoIs, as the papers count; the '
+            "paper's MFLOPs are unverified (not in REFERENCE.md).", '',
+            '| Detector | Input, threads | PyTorch eager img/s (R-CNN NMS) '
+            '| Best runtime | its img/s | vs eager | Paper img/s | MFLOPs '
+            '| Paper MFLOPs (unverified) |',
+            '|:---|:---|---:|:---|---:|---:|---:|---:|---:|'
+        ]
+        for r in thundernet:
+            paper_speed, paper_flops = r['paper_images_per_s'], r['paper_mflops']
+            lines.append(
+                f"| {r['detector']} | {r['input']}, {r['threads']} thread(s) | "
+                f"{r['eager']:.2f} ({r['eager_rcnn_nms']}) | {r['best_runtime']} | "
+                f"{r['best_runtime_median']:.2f} | "
+                f"**{r['best_ratio_to_eager']:.2f}** | "
+                f"{'' if paper_speed is None else f'~{paper_speed}'} | "
+                f"{r['mflops']:.0f} | "
+                f"{'' if paper_flops is None else f'{paper_flops}?'} |")
+        lines.append('')
+    return lines
+
+
 def to_markdown(report: dict) -> str:
     settings = report['settings']
     lines = report_header(report, 'Detector inference and training memory')
-    if report['speed']:
+    if report.get('speed'):
         lines += [
             f"Inference (`test_step`, random weights), {settings['rounds']} rounds "
             f"after {settings['warmup']} warm-up pass(es):", '',
@@ -206,7 +416,8 @@ def to_markdown(report: dict) -> str:
                 f"{r['q1']:.2f} - {r['q3']:.2f} | {r['min']:.2f} - {r['max']:.2f} "
                 f"| **{r['ratio_to_faster_rcnn']:.2f}** |")
         lines.append('')
-    if report['memory']:
+    lines += _deploy_markdown(report)
+    if report.get('memory'):
         lines += [
             f'Peak memory of one training step, {HEIGHT}x{WIDTH}, batch '
             f'{MEMORY_BATCH} (MiB above what the process held before the step):',
@@ -226,6 +437,15 @@ def main(argv=None) -> None:
     add_timing_args(parser)
     parser.add_argument('--skip-memory', action='store_true',
                         help='time inference only')
+    deploy = parser.add_mutually_exclusive_group()
+    deploy.add_argument('--deploy-only', action='store_true',
+                        help='only the deployment rows (PyTorch eager beside '
+                        'onnxruntime and OpenVINO, FP32 and INT8)')
+    deploy.add_argument('--skip-deploy', action='store_true',
+                        help='no deployment rows')
+    parser.add_argument('--calib-images', type=int, default=CALIB_IMAGES,
+                        help='random images calibrating the INT8 files (default: '
+                        f'{CALIB_IMAGES})')
     # internal: one memory measurement in a fresh process
     parser.add_argument('--memory-worker', choices=list(DETECTORS),
                         help=argparse.SUPPRESS)
@@ -239,10 +459,17 @@ def main(argv=None) -> None:
         print(json.dumps(memory_worker(args.memory_worker, args.with_cp,
                                        tuple(args.memory_size))))
         return
-    report = new_report('detector', dict(mmdet=mmdet.__version__), timing)
-    report.update(speed=[], memory=[])
-    measure_speed(report, timing)
-    if not args.skip_memory:
+    report = new_report('detector',
+                        dict(mmdet=mmdet.__version__, **runtime_versions()), timing)
+    report.update(speed=[], memory=[], deploy=[], thundernet=[])
+    if not args.deploy_only:
+        measure_speed(report, timing)
+    if not args.skip_deploy:
+        with tempfile.TemporaryDirectory() as work_dir:
+            measure_deploy(report, timing, args.threads, Path(work_dir),
+                           args.calib_images)
+            measure_thundernet(report, timing, Path(work_dir), args.calib_images)
+    if not (args.skip_memory or args.deploy_only):
         measure_memory(report, args.threads)
     write_report(report, to_markdown, args.out_dir)
 

@@ -17,8 +17,9 @@ import os
 import os.path as osp
 import sys
 import tempfile
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterable, Iterator, List, Optional, Sequence
 
+import onnx
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
@@ -73,28 +74,20 @@ def calibration_feeds(model_path: str, calib: str,
 class _Reader:
     """onnxruntime's CalibrationDataReader protocol over the feeds."""
 
-    def __init__(self, feeds: Iterator[dict]):
+    def __init__(self, feeds: Iterable[dict]):
         self._feeds = iter(feeds)
 
     def get_next(self) -> Optional[dict]:
         return next(self._feeds, None)
 
 
-def quantize(model_path: str, calib: str, out: str, num_images: int = 32) -> None:
-    """Write the INT8 (QDQ) version of ``model_path`` to ``out``.
-
-    Raises:
-        CLIError: the model or the calibration data cannot be read.
-    """
+def quantize_feeds(model_path: str, feeds: Iterable[dict], out: str) -> None:
+    """Write the INT8 (QDQ) version of the ONNX file ``model_path`` to ``out``,
+    activation ranges calibrated on ``feeds`` (graph inputs by name); any ONNX
+    file, e.g. an exported backbone. The settings are the module's."""
     from onnxruntime.quantization import (CalibrationMethod, QuantFormat,
                                           QuantType, quant_pre_process,
                                           quantize_static)
-    if num_images < 1:
-        raise CLIError(f'--num-images must be positive, got {num_images}')
-    try:
-        feeds = list(calibration_feeds(model_path, calib, num_images))
-    except (FileNotFoundError, ValueError) as err:
-        raise CLIError(str(err)) from err
     if osp.dirname(out):
         os.makedirs(osp.dirname(out), exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,8 +104,23 @@ def quantize(model_path: str, calib: str, out: str, num_images: int = 32) -> Non
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax)
-    # the metadata (config, classes, shape) carries over
-    import onnx
+
+
+def quantize(model_path: str, calib: str, out: str, num_images: int = 32) -> None:
+    """Write the INT8 (QDQ) version of the exported model ``model_path`` to
+    ``out``, calibrated on the images ``calib`` names; the metadata (config,
+    classes, input shape) carries over.
+
+    Raises:
+        CLIError: the model or the calibration data cannot be read.
+    """
+    if num_images < 1:
+        raise CLIError(f'--num-images must be positive, got {num_images}')
+    try:
+        feeds = list(calibration_feeds(model_path, calib, num_images))
+    except (FileNotFoundError, ValueError) as err:
+        raise CLIError(str(err)) from err
+    quantize_feeds(model_path, feeds, out)
     source, quantized = onnx.load(model_path), onnx.load(out)
     onnx.helper.set_model_props(
         quantized, {p.key: p.value for p in source.metadata_props})

@@ -3,13 +3,17 @@ what they claim, they run end to end and the README section is generated from
 their tables. (The timings themselves are not tested: they are what the scripts
 print.)"""
 import json
+import statistics
 
+import onnx
 import pytest
+import torch
 
 from shufflenet_backbones.analysis import (backbone_benchmark,
                                            detector_benchmark, flops)
 from shufflenet_backbones.analysis import readme as readme_report
-from shufflenet_backbones.analysis.benchmark import Timing, new_report
+from shufflenet_backbones.analysis.benchmark import (EAGER, RUNTIMES, Timing,
+                                                     new_report)
 
 
 @pytest.fixture(scope='module')
@@ -70,6 +74,124 @@ def test_detector_benchmark_runs_end_to_end(monkeypatch, tmp_path):
     markdown = json_path.with_suffix('.md').read_text()
     assert '| Light-Head R-CNN | 96x128, batch 1, cpu |' in markdown
     assert '| Light-Head R-CNN | True | cpu |' in markdown
+
+
+def _op_types(path):
+    return {node.op_type for node in onnx.load(str(path)).graph.node}
+
+
+@pytest.fixture
+def one_thread():
+    """PyTorch on one thread for the test, as the deployment rows' runtimes."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+# the exporter's notices (frozen Python values, its deprecation); both runtimes
+# must be installed (requirements/tests.txt)
+@pytest.mark.filterwarnings('ignore::torch.jit.TracerWarning')
+@pytest.mark.filterwarnings('ignore::DeprecationWarning')
+def test_detector_deployment_rows(one_thread, tmp_path):
+    bench = detector_benchmark
+    timing = Timing(warmup=0, rounds=2, target_seconds=0.01)
+    report = new_report('detector', {}, timing)
+    report.update(speed=[], memory=[], deploy=[], thundernet=[])
+    # detection sizes take seconds per pass; the code path is the same
+    bench.measure_deploy(report, timing, threads=1, work_dir=tmp_path,
+                         calib_images=1, sizes=[(64, 96)])
+    snet49 = 'ThunderNet SNet49'
+    torch.set_num_threads(2)  # ThunderNet runs on one thread, then puts it back
+    bench.measure_thundernet(report, timing, tmp_path, calib_images=1,
+                             detectors={snet49: bench.THUNDERNETS[snet49]},
+                             size=(96, 96))
+    assert torch.get_num_threads() == 2
+
+    names = [EAGER] + [r.label for r in RUNTIMES]
+    groups = {}
+    for row in report['deploy']:
+        groups.setdefault((row['detector'], row['input']), []).append(row)
+    assert list(groups) == [('Light-Head R-CNN', '64x96, batch 1'),
+                            (snet49, '96x96, batch 1')]
+    for rows in groups.values():
+        assert [r['runtime'] for r in rows] == names
+        eager = rows[0]['median']
+        for row in rows:
+            assert row['min'] <= row['median'] <= row['max'] and row['median'] > 0
+            # the ratio of medians of the same interleaved rounds
+            assert row['ratio_to_eager'] == pytest.approx(row['median'] / eager)
+            assert len(row['rounds']) == 2
+            assert row['passes_per_round'] == rows[0]['passes_per_round']
+    # INT8 rows time the QDQ file, FP32 rows the export; both at the row's size
+    for row in report['deploy'][1:len(names)]:
+        path = tmp_path / row['file']
+        quantized = 'QuantizeLinear' in _op_types(path)
+        assert quantized == row['runtime'].endswith('INT8'), row['runtime']
+        dims = onnx.load(str(path)).graph.input[0].type.tensor_type.shape.dim
+        assert [d.dim_value for d in dims] == [1, 3, 64, 96]
+    thunder_rows = groups[snet49, '96x96, batch 1']
+    assert {r['threads'] for r in thunder_rows} == {1}
+    # PyTorch runs the config as it is, the exported files plain NMS
+    assert [r['rcnn_nms'] for r in thunder_rows] == ['soft_nms'] + ['nms'] * 4
+
+    summary, = report['thundernet']
+    best = max(thunder_rows[1:], key=lambda r: r['median'])
+    assert (summary['best_runtime'], summary['best_runtime_median']) == (
+        best['runtime'], best['median'])
+    assert summary['best_ratio_to_eager'] == pytest.approx(
+        best['median'] / thunder_rows[0]['median'])
+    assert summary['eager'] == thunder_rows[0]['median']
+    assert (summary['paper_images_per_s'], summary['paper_mflops']) == (47, 262)
+    assert list(summary['mflops_parts']) == ['backbone', 'neck', 'rpn_head',
+                                             'roi_head']
+    assert summary['mflops'] == pytest.approx(sum(summary['mflops_parts'].values()))
+
+    json_path = bench.write_report(report, bench.to_markdown, tmp_path / 'out')
+    markdown = json_path.with_suffix('.md').read_text()
+    eager_row = report['deploy'][0]
+    assert (f"| Light-Head R-CNN | 64x96, batch 1 | 1 | {EAGER} | "
+            f"{eager_row['median']:.2f} |") in markdown
+    assert '| ThunderNet SNet49 | 96x96, batch 1, 1 thread(s) |' in markdown
+    assert f"| {summary['best_runtime']} |" in markdown and '| 262? |' in markdown
+
+
+@pytest.mark.filterwarnings('ignore::torch.jit.TracerWarning')
+@pytest.mark.filterwarnings('ignore::DeprecationWarning')
+def test_backbone_runtime_rows(one_thread, tmp_path):
+    bench = backbone_benchmark
+    timing = Timing(warmup=0, rounds=2, target_seconds=0.01)
+    report = new_report('backbone', {}, timing)
+    report.update(parity={}, results=[], runtime_results=[])
+    cases = [('64x64, batch 1', (1, 3, 64, 64)), ('64x96, batch 2', (2, 3, 64, 96))]
+    bench.measure_runtimes(report, timing, threads=1, cases=cases,
+                           work_dir=tmp_path)
+    rows = report['runtime_results']
+    names = [bench.RUNTIME_PEER] + [r.label for r in RUNTIMES]
+    assert [(r['input'], r['implementation']) for r in rows] == [
+        (f'{label}, cpu', name) for label, _ in cases for name in names]
+    for label, _ in cases:
+        group = [r for r in rows if r['input'] == f'{label}, cpu']
+        peer = statistics.median(group[0]['rounds'])
+        assert group[0]['peer'] is None and group[0]['ratio'] is None
+        for row in group[1:]:
+            assert row['peer'] == bench.RUNTIME_PEER
+            assert row['ratio'] == pytest.approx(row['median'] / peer)
+            assert row['median'] == statistics.median(row['rounds'])
+            if row['implementation'].endswith('INT8'):
+                # the QDQ file: rounded, so not PyTorch's maps
+                assert 'QuantizeLinear' in _op_types(tmp_path / row['file'])
+                assert row['output_difference'] > 1e-3
+            else:
+                assert 'QuantizeLinear' not in _op_types(tmp_path / row['file'])
+                assert row['output_difference'] <= bench.RUNTIME_FP32_TOLERANCE
+    markdown = bench.to_markdown(dict(report, machine=dict(
+        report['machine'], load_average_after=[0.0, 0.0, 0.0])))
+    ratios = ' | '.join(f"{r['ratio']:.2f}" for r in rows
+                        if r['implementation'] == 'OpenVINO INT8')
+    assert f'| OpenVINO INT8 | {ratios} |' in markdown
+    assert f"| ShuffleNetV2 1.0x | 64x96, batch 2, cpu | {bench.RUNTIME_PEER} |" \
+        in markdown
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import torch
 from mmengine.config import Config
 
 from shufflenet_backbones.data import (generate_imagenet_folder,
-                                       generate_shapes_coco, generate_shapes_stuff)
+                                       generate_shapes_coco,
+                                       generate_shapes_stuff)
 from shufflenet_backbones.deploy.runtime import (BackendUnavailableError,
                                                  InferenceSession)
 
