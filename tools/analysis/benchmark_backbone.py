@@ -1,7 +1,8 @@
-"""Throughput of our ShuffleNet backbones beside torchvision's and mmpretrain's.
+"""Throughput of our ShuffleNet backbones beside torchvision's and mmpretrain's, and
+of the exported ShuffleNetV2 1x in onnxruntime and OpenVINO (FP32, INT8).
 
     python tools/analysis/benchmark_backbone.py [--threads 2] [--v2-widths 1.0 0.5]
-        [--quick] [--out-dir work_dirs/benchmarks]
+        [--quick] [--deploy-only | --skip-deploy] [--out-dir work_dirs/benchmarks]
 
 The logic lives in :mod:`shufflenet_backbones.analysis.backbone_benchmark`.
 """

@@ -1,8 +1,11 @@
 """Light-Head R-CNN beside Faster R-CNN + FPN on the same ShuffleNetV2 1x backbone:
-inference speed, and peak training memory with and without ``with_cp``.
+inference speed, and peak training memory with and without ``with_cp``; the
+exported detectors (Light-Head R-CNN, ThunderNet) in onnxruntime and OpenVINO, FP32
+and INT8, beside PyTorch eager.
 
     python tools/analysis/benchmark_detector.py [--threads 2] [--quick]
-        [--skip-memory] [--out-dir work_dirs/benchmarks]
+        [--skip-memory] [--deploy-only | --skip-deploy] [--calib-images 8]
+        [--out-dir work_dirs/benchmarks]
 
 The logic lives in :mod:`shufflenet_backbones.analysis.detector_benchmark`.
 """
