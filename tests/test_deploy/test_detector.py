@@ -108,3 +108,15 @@ def test_unsupported_parts_are_named(build_random_model):
     detector.test_cfg.rcnn.nms = dict(type='soft_nms', iou_threshold=0.5)
     with pytest.raises(UnsupportedModelError, match=r'test_cfg\.rcnn\.nms\.type'):
         DetectorGraph(detector)
+
+
+def test_no_proposal_no_detection(build_random_model):
+    """Every proposal smaller than min_bbox_size: mmdet returns nothing, and so
+    must the graph (all slots empty), not boxes from empty slots."""
+    detector = build_random_model('det/lighthead_shufflenetv2_shapes_demo.py',
+                                  **{'test_cfg.rpn.min_bbox_size': 1000})
+    images, img_shapes = random_batch((128, 128), [[128, 128]])
+    with torch.no_grad():
+        dets, _ = DetectorGraph(detector)(images, img_shapes)
+    assert len(mmdet_predict(detector, images, img_shapes)[0].scores) == 0
+    assert (dets[..., 4] == INVALID_SCORE).all()
