@@ -163,6 +163,17 @@ def with_plain_loading(pipeline: List[dict]) -> List[dict]:
     return plain
 
 
+# transforms that read annotations, which images of your own do not have
+ANNOTATION_STEPS = ('LoadAnnotations', 'SafeLoadSegAnnotations', 'CheckSegLabels')
+
+
+def image_only_pipeline(pipeline: List[dict]) -> List[dict]:
+    """A test pipeline for bare images: :func:`with_plain_loading`, without the
+    steps that read or check annotations."""
+    return [step for step in with_plain_loading(pipeline)
+            if step['type'] not in ANNOTATION_STEPS]
+
+
 class PluginDetInferencer(DetInferencer):
     """mmdet's ``DetInferencer`` for a checkpoint already read and checked.
 

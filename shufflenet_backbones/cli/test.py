@@ -18,6 +18,7 @@ half-initialised network; here the checkpoint's keys and shapes are compared wit
 model first, and a checkpoint of another architecture is an error naming a few keys.
 """
 import argparse
+import json
 import os
 import os.path as osp
 
@@ -27,9 +28,7 @@ from mmengine.config import Config
 from mmengine.evaluator import DumpResults
 from mmengine.model import is_model_wrapper
 
-from ..deploy.backend_model import BackendModel
-from ..deploy.export import META_TASK, TASKS, read_metadata
-from ..deploy.runtime import BACKENDS, BackendUnavailableError
+from ..deploy.runtime import BACKENDS
 from ..engine import DeployBackboneHook
 from ..weights.state_dict import check_fits, describe_mismatch, load_state_dict
 from .common import (CLIError, add_common_args, build_runner, check_datasets,
@@ -114,8 +113,13 @@ def is_exported(checkpoint: str) -> bool:
 
 def check_exported(cfg: Config, args) -> None:
     """:class:`CLIError` unless the exported file can stand in for the config's
-    model: written by tools/deploy/export.py, for the same task, and (for
-    detectors) evaluated on boxes only."""
+    model: written by tools/deploy/export.py, for the same task and classes,
+    and (for detectors) evaluated on boxes only."""
+    # deployment code is imported only when an exported file is tested
+    from ..deploy.export import META_CLASSES, META_TASK, TASKS, read_metadata
+    if args.deploy:
+        raise CLIError('--deploy folds the BN of a PyTorch checkpoint; an '
+                       'exported file has it folded already')
     try:
         meta = read_metadata(args.checkpoint)
     except (FileNotFoundError, ValueError) as err:
@@ -124,6 +128,14 @@ def check_exported(cfg: Config, args) -> None:
     if meta[META_TASK] != task:
         raise CLIError(f'{args.checkpoint} is a {meta[META_TASK]} model; '
                        f'{args.config} is a {task} config')
+    classes = json.loads(meta[META_CLASSES])
+    dataset = cfg.test_dataloader.get('dataset', {})
+    expected = (dataset.get('metainfo') or {}).get('classes')
+    if classes and expected and list(classes) != list(expected):
+        raise CLIError(f'{args.checkpoint} predicts {len(classes)} classes '
+                       f'({", ".join(classes[:3])}, ...); the test set of '
+                       f'{args.config} has {len(expected)} '
+                       f'({", ".join(expected[:3])}, ...)')
     metrics = cfg.test_evaluator.get('metric') if isinstance(
         cfg.test_evaluator, dict) else None
     if task == 'detection' and 'segm' in (metrics or []):
@@ -131,7 +143,11 @@ def check_exported(cfg: Config, args) -> None:
                        '--cfg-options test_evaluator.metric=bbox')
 
 
-def backend_model(args) -> BackendModel:
+def backend_model(args):
+    """The exported file as the model (a :class:`~..deploy.backend_model.
+    BackendModel`); :class:`CLIError` when it cannot be loaded."""
+    from ..deploy.backend_model import BackendModel
+    from ..deploy.runtime import BackendUnavailableError
     try:
         return BackendModel(args.checkpoint, args.backend)
     except (FileNotFoundError, ValueError, BackendUnavailableError) as err:
@@ -172,9 +188,6 @@ def main(argv=None) -> None:
 
     runner = build_runner(cfg)
     try:
-        if is_exported(args.checkpoint) and args.deploy:
-            raise CLIError('--deploy folds the BN of a PyTorch checkpoint; an '
-                           'exported file has it folded already')
         if is_exported(args.checkpoint):
             runner.model = backend_model(args)
         else:
@@ -192,4 +205,9 @@ def main(argv=None) -> None:
         dump = DumpDetResults if cfg.get('default_scope', 'mmdet') == 'mmdet' \
             else DumpResults
         runner.test_evaluator.metrics.append(dump(out_file_path=args.out))
-    runner.test()
+    try:
+        runner.test()
+    except ValueError as err:
+        if not is_exported(args.checkpoint):
+            raise
+        fail('test.py', err)  # e.g. an image larger than a fixed-size file

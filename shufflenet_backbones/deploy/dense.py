@@ -1,7 +1,7 @@
 """Segmenters and classifiers as traceable modules, image in, prediction out.
 
-Both are fully convolutional up to their heads, so their graphs take any batch
-size and (segmenters) any image size.
+Exported with dynamic axes (the default of ``tools/deploy/export.py``), their
+graphs take any batch size and (segmenters) any image size.
 """
 import torch.nn as nn
 import torch.nn.functional as F
@@ -15,8 +15,10 @@ class SegmentorGraph(nn.Module):
 
     Input: images (N, 3, H, W) float, pixels as the test pipeline leaves them.
     Output: labels (N, H, W) int64, the class of every input pixel: the decode
-    head's logits resized (bilinear) to the input, then arg-max, as mmseg
-    predicts.
+    head's logits resized (bilinear) to the input, then arg-max. Where the test
+    pipeline resized the image, mmseg resizes the logits to the original size
+    before the arg-max; the label map is resized instead (nearest), so pixels on
+    class borders may differ.
     """
 
     def __init__(self, segmentor: nn.Module):
@@ -25,6 +27,9 @@ class SegmentorGraph(nn.Module):
         if mode != 'whole':
             raise ValueError(f"model.test_cfg.mode={mode!r}: only 'whole' "
                              'inference exports (one pass over the image)')
+        if segmentor.decode_head.out_channels == 1:
+            raise ValueError('model.decode_head.out_channels=1 (a thresholded '
+                             'sigmoid): only arg-max heads export')
         self.segmentor = segmentor
         self.eval()
 

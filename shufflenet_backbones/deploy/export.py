@@ -16,9 +16,12 @@ stock onnxruntime and OpenVINO run it:
   :class:`~.dense.ClassifierGraph`.
 
 Images enter as the config's test pipeline leaves them (resized, 0-255, the
-loader's channel order); normalisation and padding are in the graph. ``--shape``
-is the input size (default: the test pipeline's resize scale); ``--dynamic``
-lets batch, height and width vary. The config travels inside the file
+loader's channel order); normalisation and padding are in the graph. Without
+``--shape`` the file takes any batch, height and width; ``--shape H W`` (and
+``--batch``) fix them, for runtimes that want static shapes (``--dynamic`` frees
+them again). A fixed file lays smaller images top-left into its input, which
+pads more than mmdet does (to the whole input, not to a multiple of 32): for
+results exactly as in PyTorch, leave the size free. The config travels inside the file
 (:data:`META_CONFIG`), so ``tools/deploy/infer.py`` needs only the file.
 """
 import argparse
@@ -179,10 +182,12 @@ def export(config: str,
         config (str): A detection, segmentation or classification config.
         checkpoint (str): Its trained weights (.pth).
         out (str): The ONNX file to write.
-        shape (tuple[int, int], optional): Input (H, W); None: the test
-            pipeline's resize scale. Defaults to None.
+        shape (tuple[int, int], optional): A fixed input (H, W); None: batch,
+            height and width vary (traced at the test pipeline's resize scale).
+            Defaults to None.
         batch (int): Input batch size. Defaults to 1.
-        dynamic (bool): Let batch, height and width vary. Defaults to False.
+        dynamic (bool): Let batch, height and width vary also with ``shape``.
+            Defaults to False.
         cfg_options (dict, optional): Overrides of config entries.
 
     Returns:
@@ -193,7 +198,9 @@ def export(config: str,
             a model part that does not export.
     """
     cfg, model = load_model(config, checkpoint, cfg_options)
-    return export_model(cfg, model, out, shape, batch, dynamic)
+    # without a size the file takes any: a keep-ratio resize makes landscape and
+    # portrait images of other shapes, and mmdet pads each batch to its own size
+    return export_model(cfg, model, out, shape, batch, dynamic or shape is None)
 
 
 def export_model(cfg: Config,
@@ -263,10 +270,10 @@ def main(argv=None) -> None:
     parser.add_argument('checkpoint', help='its trained weights (.pth)')
     parser.add_argument('out', help='the ONNX file to write')
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
-                        help='input size (default: the test pipeline\'s resize)')
+                        help='a fixed input size (default: any size)')
     parser.add_argument('--batch', type=int, default=1, help='batch size')
     parser.add_argument('--dynamic', action='store_true',
-                        help='let batch, height and width vary')
+                        help='with --shape: let batch, height and width vary')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, xxx=yyy')
     args = parser.parse_args(argv)

@@ -145,8 +145,8 @@ def normalize_and_pad(images: Tensor, img_shapes: Tensor, preprocessor) -> Tenso
               & (cols[None, None, :] < img_shapes[:, 1, None, None]))
     x = torch.where(inside[:, None], x, torch.full_like(x, pad_value))
     divisor = int(getattr(preprocessor, 'pad_size_divisor', 1) or 1)
-    pad_h = -x.shape[2] % divisor
-    pad_w = -x.shape[3] % divisor
-    if pad_h or pad_w:
-        x = F.pad(x, (0, pad_w, 0, pad_h), value=pad_value)
-    return x
+    # always F.pad, also by 0: a Python test on the amounts would be frozen at
+    # trace time, and a dynamic graph traced at a multiple of the divisor would
+    # never pad other sizes
+    return F.pad(x, (0, -x.shape[3] % divisor, 0, -x.shape[2] % divisor),
+                 value=pad_value)

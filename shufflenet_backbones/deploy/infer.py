@@ -14,9 +14,8 @@ for the outputs, exactly as ``tools/infer.py`` does for a PyTorch checkpoint:
   demo's at 512 px), and ``OUT_DIR/preds/<stem>.json`` with every box in the
   original image's pixels;
 - segmentation (mmseg's ``MMSegInferencer``): the label map drawn over the image
-  in ``OUT_DIR/vis/`` and as JSON in ``OUT_DIR/pred/``;
-- classification (mmpretrain's ``ImageClassificationInferencer``): the drawn top
-  class in ``OUT_DIR/visualization/`` and the scores printed.
+  in ``OUT_DIR/vis/`` and as a PNG of class indices in ``OUT_DIR/pred/``;
+- classification: the top class and its score printed per image.
 """
 import argparse
 import os.path as osp
@@ -25,7 +24,7 @@ from typing import List, Optional, Sequence
 from mmdet.apis import DetInferencer
 from mmengine.config import Config
 
-from ..apis.inference import list_images, with_plain_loading
+from ..apis.inference import image_only_pipeline, list_images
 from ..cli.common import CLIError, fail
 from .backend_model import BackendModel
 from .export import META_CONFIG, read_metadata
@@ -33,8 +32,6 @@ from .runtime import BACKENDS, BackendUnavailableError
 
 PROG = 'infer.py'
 DEFAULT_OUT_DIR = 'work_dirs/deploy_infer'
-# transforms that read annotations, which images of your own do not have
-_ANNOTATION_STEPS = ('LoadAnnotations', 'SafeLoadSegAnnotations', 'CheckSegLabels')
 
 
 class _BackendInferencerMixin:
@@ -50,8 +47,7 @@ class _BackendInferencerMixin:
 
     def _init_pipeline(self, cfg):
         pipeline = cfg.test_dataloader.dataset.pipeline
-        pipeline[:] = [step for step in with_plain_loading(pipeline)
-                       if step['type'] not in _ANNOTATION_STEPS]
+        pipeline[:] = image_only_pipeline(pipeline)
         return super()._init_pipeline(cfg)
 
 
@@ -140,7 +136,7 @@ def _classify(cfg: Config, model: BackendModel, images: List[str], name) -> List
     from mmengine.registry import init_default_scope
 
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    pipeline = Compose(with_plain_loading(cfg.test_dataloader.dataset.pipeline))
+    pipeline = Compose(image_only_pipeline(cfg.test_dataloader.dataset.pipeline))
     lines = []
     for image in images:
         data = default_collate([pipeline(dict(img_path=image))])
@@ -155,7 +151,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     try:
         lines = infer(args.model, args.inputs, args.backend, args.out_dir,
                       args.score_thr, args.threads)
-    except CLIError as err:
+    except (CLIError, ValueError) as err:  # ValueError: an image too large
         fail(PROG, err)
     print('\n'.join(lines))
     print(f'outputs in {args.out_dir}/')

@@ -20,11 +20,12 @@ import tempfile
 from typing import Iterable, Iterator, List, Optional, Sequence
 
 import onnx
+from mmdet.apis.det_inferencer import IMG_EXTENSIONS
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
-from ..apis.inference import list_images, with_plain_loading
+from ..apis.inference import image_only_pipeline, list_images
 from ..cli.common import CLIError
 from .backend_model import pack_inputs
 from .export import META_CONFIG, META_SHAPE, META_TASK, read_metadata
@@ -37,7 +38,10 @@ def _calibration_images(calib: str, cfg: Config, num_images: int) -> List[str]:
     """Image paths: those of the folder ``calib``, or the first of the training
     set of the config file ``calib``."""
     if osp.isdir(calib):
-        images = list_images([calib])
+        # only the images used are opened and checked
+        names = sorted(n for n in os.listdir(calib)
+                       if n.lower().endswith(IMG_EXTENSIONS))[:num_images]
+        images = list_images([osp.join(calib, n) for n in names]) if names else []
     elif osp.isfile(calib) and calib.endswith('.py'):
         from mmengine.registry import DATASETS
         train_cfg = Config.fromfile(calib).train_dataloader.dataset
@@ -60,10 +64,7 @@ def calibration_feeds(model_path: str, calib: str,
     meta = read_metadata(model_path)
     cfg = Config.fromstring(meta[META_CONFIG], file_format='.py')
     init_default_scope(cfg.get('default_scope', 'mmdet'))
-    pipeline = Compose([
-        step for step in with_plain_loading(cfg.test_dataloader.dataset.pipeline)
-        if 'Annotation' not in step['type'] and step['type'] != 'CheckSegLabels'
-    ])
+    pipeline = Compose(image_only_pipeline(cfg.test_dataloader.dataset.pipeline))
     _, _, height, width = (int(v) for v in meta[META_SHAPE].split(','))
     size = (height, width) if height > 0 else None
     for path in _calibration_images(calib, cfg, num_images):

@@ -88,8 +88,14 @@ def test_onnxruntime_matches_pytorch(build_random_model, assert_same_detections,
     assert 'NonMaxSuppression' in {n.op_type for n in model.graph.node}
     session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
     # the export size, then another batch and size through the same graph
+    # The export size is a multiple of 32; the other is not, so the graph must
+    # pad it (to 32) as the data preprocessor does. Faster R-CNN's five RPN
+    # levels over random weights leave many exactly tied scores in the padding,
+    # whose order at the nms_pre cut differs between the two top-k kernels: it
+    # takes another multiple of 32 (its padding logic is the same code).
+    other = (h + 32, w - 32) if name == 'faster_rcnn_fpn' else (h + 20, w - 12)
     for size, shapes in (((h, w), [[h, w]]),
-                         ((h + 32, w - 32), [[h + 32, w - 32], [h + 24, w - 40]])):
+                         (other, [list(other), [other[0] - 8, other[1] - 8]])):
         images, img_shapes = random_batch(size, shapes)
         with torch.no_grad():
             expected = graph(images, img_shapes)
