@@ -17,7 +17,7 @@ from mmengine.model import BaseModel
 from mmengine.structures import InstanceData, PixelData
 from torch import Tensor
 
-from .export import META_CLASSES, META_SHAPE, META_TASK, read_metadata
+from .export import META_CLASSES, META_TASK, input_shape, read_metadata
 from .graph_ops import INVALID_SCORE
 from .runtime import InferenceSession
 
@@ -33,6 +33,7 @@ class BackendModel(BaseModel):
     Attributes:
         task (str): 'detection', 'segmentation' or 'classification'.
         dataset_meta (dict): ``classes`` stored in the file.
+        meta (dict): All the metadata the file holds (its config, ...).
     """
 
     def __init__(self, path: str, backend: str = 'onnxruntime',
@@ -42,9 +43,8 @@ class BackendModel(BaseModel):
         self.path = path
         self.task = meta[META_TASK]
         self.dataset_meta = dict(classes=tuple(json.loads(meta[META_CLASSES])))
-        batch, _, height, width = (int(v) for v in meta[META_SHAPE].split(','))
-        self.batch = batch if batch > 0 else None  # None: any
-        self.size = (height, width) if height > 0 else None
+        self.meta = meta
+        self.batch, self.size = input_shape(meta)  # None: any
         self.session = InferenceSession(path, backend, threads)
 
     def forward(self, inputs: Sequence[Tensor], data_samples: Optional[list] = None,

@@ -248,6 +248,14 @@ def export_model(cfg: Config,
     return meta
 
 
+def input_shape(
+        meta: Dict[str, str]) -> Tuple[Optional[int], Optional[Tuple[int, int]]]:
+    """The batch size and (H, W) a file written by :func:`export` takes, each
+    None where it is free."""
+    batch, _, height, width = (int(v) for v in meta[META_SHAPE].split(','))
+    return (batch if batch > 0 else None), ((height, width) if height > 0 else None)
+
+
 def read_metadata(path: str) -> Dict[str, str]:
     """The metadata :func:`export` wrote into ``path``; ValueError naming the
     file when it has none (an ONNX file from elsewhere)."""

@@ -27,7 +27,7 @@ from mmengine.config import Config
 from ..apis.inference import image_only_pipeline, list_images
 from ..cli.common import CLIError, fail
 from .backend_model import BackendModel
-from .export import META_CONFIG, read_metadata
+from .export import META_CONFIG
 from .runtime import BACKENDS, BackendUnavailableError
 
 PROG = 'infer.py'
@@ -96,12 +96,11 @@ def infer(model_path: str,
     if not 0 <= score_thr <= 1:
         raise CLIError(f'--score-thr must be between 0 and 1, got {score_thr}')
     try:
-        meta = read_metadata(model_path)
         images = list_images(inputs)
         model = BackendModel(model_path, backend, threads)
     except (FileNotFoundError, ValueError, BackendUnavailableError) as err:
         raise CLIError(str(err)) from err
-    cfg = Config.fromstring(meta[META_CONFIG], file_format='.py')
+    cfg = Config.fromstring(model.meta[META_CONFIG], file_format='.py')
     classes = model.dataset_meta['classes']
 
     def name(label: int) -> str:

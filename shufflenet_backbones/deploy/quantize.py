@@ -28,7 +28,7 @@ from mmengine.registry import init_default_scope
 from ..apis.inference import image_only_pipeline, list_images
 from ..cli.common import CLIError
 from .backend_model import pack_inputs
-from .export import META_CONFIG, META_SHAPE, META_TASK, read_metadata
+from .export import META_CONFIG, META_TASK, input_shape, read_metadata
 
 PROG = 'quantize.py'
 QUANTIZED_OPS = ('Conv', 'Gemm', 'MatMul')
@@ -65,8 +65,7 @@ def calibration_feeds(model_path: str, calib: str,
     cfg = Config.fromstring(meta[META_CONFIG], file_format='.py')
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     pipeline = Compose(image_only_pipeline(cfg.test_dataloader.dataset.pipeline))
-    _, _, height, width = (int(v) for v in meta[META_SHAPE].split(','))
-    size = (height, width) if height > 0 else None
+    _, size = input_shape(meta)
     for path in _calibration_images(calib, cfg, num_images):
         image = pipeline(dict(img_path=path, img_id=0))['inputs']
         yield pack_inputs([image], meta[META_TASK], size, [path], model_path)
