@@ -32,7 +32,8 @@ from ..deploy.runtime import BACKENDS
 from ..engine import DeployBackboneHook
 from ..weights.state_dict import check_fits, describe_mismatch, load_state_dict
 from .common import (CLIError, add_common_args, build_runner, check_datasets,
-                     fail, load_config, parse_common, setup_cpu_distributed)
+                     close_distributed, fail, load_config, parse_common,
+                     setup_cpu_distributed)
 
 
 def parse_args(argv=None):
@@ -185,7 +186,14 @@ def main(argv=None) -> None:
         cfg = build_cfg(args)
     except CLIError as err:
         fail('test.py', err)
+    try:
+        run_test(args, cfg)
+    finally:
+        close_distributed()
 
+
+def run_test(args, cfg: Config) -> None:
+    """Build the Runner, put the checkpoint or exported file in, and test."""
     runner = build_runner(cfg)
     try:
         if is_exported(args.checkpoint):

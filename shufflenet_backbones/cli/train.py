@@ -21,7 +21,8 @@ from mmengine.device import (is_cuda_available, is_mlu_available,
 from ..engine import TooManyBadSamplesError, TrainingDivergedError
 from ..weights.model_zoo import get_weights_command
 from .common import (CLIError, add_common_args, build_runner, check_datasets,
-                     fail, load_config, parse_common, setup_cpu_distributed)
+                     close_distributed, fail, load_config, parse_common,
+                     setup_cpu_distributed)
 
 CONVERTER = 'tools/model_converters/torchvision2shufflenet.py'
 
@@ -135,3 +136,5 @@ def main(argv=None) -> None:
     except (TrainingDivergedError, TooManyBadSamplesError) as err:
         # a diverged loss or too many unreadable samples: one line, no traceback
         fail('train.py', err)
+    finally:
+        close_distributed()
