@@ -79,10 +79,10 @@ from ..models import ShuffleNetV1, ShuffleNetV2
 from ..models.backbones import BaseShuffleNet
 from ..models.layers import ShuffleV2Unit, channel_shuffle
 from ..weights.torchvision import convert
-from .benchmark import (EAGER, Timing, add_timing_args, interleaved_rates,
-                        new_report, open_session, ratios_to, report_header,
-                        runtime_versions, runtimes, start_timing, summarise,
-                        write_report)
+from .benchmark import (EAGER, Timing, add_deploy_args, add_timing_args,
+                        interleaved_rates, new_report, open_session, ratios_to,
+                        report_header, runtime_versions, runtimes,
+                        start_timing, summarise, write_report)
 
 # (label, input shape N, C, H, W)
 CASES = [('224x224, batch 1', (1, 3, 224, 224)),
@@ -456,12 +456,8 @@ def main(argv=None) -> None:
     parser.add_argument('--v2-widths', type=float, nargs='+', default=[1.0],
                         choices=sorted(TORCHVISION_V2),
                         help='ShuffleNetV2 widths to compare (default: 1.0)')
-    deploy = parser.add_mutually_exclusive_group()
-    deploy.add_argument('--deploy-only', action='store_true',
-                        help='only the runtime rows (ShuffleNetV2 1x in onnxruntime '
-                        'and OpenVINO, FP32 and INT8, beside PyTorch eager)')
-    deploy.add_argument('--skip-deploy', action='store_true',
-                        help='no runtime rows')
+    add_deploy_args(parser, 'ShuffleNetV2 1x in onnxruntime and OpenVINO, FP32 '
+                    'and INT8')
     args = parser.parse_args(argv)
 
     timing = start_timing(args, SETTINGS)

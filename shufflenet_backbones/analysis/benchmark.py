@@ -43,6 +43,17 @@ def add_timing_args(parser: argparse.ArgumentParser) -> None:
                         help='where the JSON and Markdown reports go')
 
 
+def add_deploy_args(parser: argparse.ArgumentParser, rows: str) -> None:
+    """``--deploy-only`` / ``--skip-deploy``: the runtime rows (``rows`` says
+    which) alone, or none of them."""
+    deploy = parser.add_mutually_exclusive_group()
+    deploy.add_argument('--deploy-only', action='store_true',
+                        help=f'only the runtime rows ({rows}, beside PyTorch '
+                        'eager)')
+    deploy.add_argument('--skip-deploy', action='store_true',
+                        help='no runtime rows')
+
+
 def start_timing(args: argparse.Namespace, settings: Dict[str, Timing]) -> Timing:
     """Fix the thread count and the seed; the ``'quick'`` or ``'full'`` settings
     as ``--quick`` asks."""

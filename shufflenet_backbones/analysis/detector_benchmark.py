@@ -74,9 +74,10 @@ from mmengine.registry import DefaultScope
 from ..deploy.backend_model import BackendModel
 from ..deploy.export import export_model
 from ..deploy.quantize import quantize
-from .benchmark import (EAGER, Timing, add_timing_args, interleaved_rates,
-                        new_report, ratios_to, report_header, runtime_versions,
-                        runtimes, start_timing, summarise, write_random_images,
+from .benchmark import (EAGER, Timing, add_deploy_args, add_timing_args,
+                        interleaved_rates, new_report, ratios_to,
+                        report_header, runtime_versions, runtimes,
+                        start_timing, summarise, write_random_images,
                         write_report)
 from .complexity import detector_multiply_adds
 
@@ -437,12 +438,8 @@ def main(argv=None) -> None:
     add_timing_args(parser)
     parser.add_argument('--skip-memory', action='store_true',
                         help='time inference only')
-    deploy = parser.add_mutually_exclusive_group()
-    deploy.add_argument('--deploy-only', action='store_true',
-                        help='only the deployment rows (PyTorch eager beside '
-                        'onnxruntime and OpenVINO, FP32 and INT8)')
-    deploy.add_argument('--skip-deploy', action='store_true',
-                        help='no deployment rows')
+    add_deploy_args(parser, 'the detectors exported, in onnxruntime and '
+                    'OpenVINO, FP32 and INT8')
     parser.add_argument('--calib-images', type=int, default=CALIB_IMAGES,
                         help='random images calibrating the INT8 files (default: '
                         f'{CALIB_IMAGES})')

@@ -17,7 +17,8 @@ from mmengine.model import BaseModel
 from mmengine.structures import InstanceData, PixelData
 from torch import Tensor
 
-from .export import META_CLASSES, META_TASK, input_shape, read_metadata
+from .export import (META_CLASSES, META_TASK, embedded_config, input_shape,
+                     read_metadata)
 from .graph_ops import INVALID_SCORE
 from .runtime import InferenceSession
 
@@ -33,7 +34,8 @@ class BackendModel(BaseModel):
     Attributes:
         task (str): 'detection', 'segmentation' or 'classification'.
         dataset_meta (dict): ``classes`` stored in the file.
-        meta (dict): All the metadata the file holds (its config, ...).
+        meta (dict): All the metadata the file holds.
+        cfg (Config): The config stored in the file.
     """
 
     def __init__(self, path: str, backend: str = 'onnxruntime',
@@ -44,6 +46,10 @@ class BackendModel(BaseModel):
         self.task = meta[META_TASK]
         self.dataset_meta = dict(classes=tuple(json.loads(meta[META_CLASSES])))
         self.meta = meta
+        self.cfg = embedded_config(meta)
+        # segmenters: mmseg resizes the logits as the decode head is configured
+        self._align_corners = bool((self.cfg.model.get('decode_head') or {}).get(
+            'align_corners', False))
         self.batch, self.size = input_shape(meta)  # None: any
         self.session = InferenceSession(path, backend, threads)
 
@@ -72,8 +78,11 @@ class BackendModel(BaseModel):
                 sample.pred_instances = _instances(outputs[0][i], outputs[1][i],
                                                    sample.metainfo)
             elif self.task == 'segmentation':
+                logits = _seg_logits(outputs[1][i], outputs[0].shape[1:],
+                                     sample.metainfo, self._align_corners)
+                sample.seg_logits = PixelData(data=logits)
                 sample.pred_sem_seg = PixelData(
-                    data=_label_map(outputs[0][i], sample.metainfo))
+                    data=logits.argmax(dim=0, keepdim=True))
             else:
                 scores = torch.from_numpy(outputs[0][i])
                 sample.set_pred_score(scores).set_pred_label(scores.argmax())
@@ -114,13 +123,17 @@ def _instances(dets: np.ndarray, labels: np.ndarray, metainfo: dict) -> Instance
                         labels=torch.from_numpy(labels[keep].astype(np.int64)))
 
 
-def _label_map(labels: np.ndarray, metainfo: dict) -> Tensor:
-    """(1, H, W) labels of the original image: the valid area, resized back
-    (nearest) where the test pipeline resized."""
-    h, w = metainfo.get('img_shape', labels.shape)[:2]
-    label_map = torch.from_numpy(labels[:h, :w].astype(np.int64))[None]
+def _seg_logits(logits: np.ndarray, input_size: Tuple[int, int], metainfo: dict,
+                align_corners: bool) -> Tensor:
+    """(C, H, W) logits of the original image, as mmseg's ``EncoderDecoder``
+    computes them: resized (bilinear) to the input, cropped to the image's
+    valid area, resized to the original size."""
+    logits = F.interpolate(torch.from_numpy(logits)[None], size=tuple(input_size),
+                           mode='bilinear', align_corners=align_corners)
+    h, w = metainfo.get('img_shape', input_size)[:2]
+    logits = logits[..., :h, :w]
     ori_h, ori_w = metainfo.get('ori_shape', (h, w))[:2]
     if (ori_h, ori_w) != (h, w):
-        label_map = F.interpolate(label_map[None].float(), size=(ori_h, ori_w),
-                                  mode='nearest')[0].long()
-    return label_map
+        logits = F.interpolate(logits, size=(ori_h, ori_w), mode='bilinear',
+                               align_corners=align_corners)
+    return logits[0]

@@ -3,6 +3,8 @@
 Exported with dynamic axes (the default of ``tools/deploy/export.py``), their
 graphs take any batch size and (segmenters) any image size.
 """
+from typing import Tuple
+
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
@@ -14,11 +16,15 @@ class SegmentorGraph(nn.Module):
     """mmseg's ``EncoderDecoder`` in 'whole' test mode.
 
     Input: images (N, 3, H, W) float, pixels as the test pipeline leaves them.
-    Output: labels (N, H, W) int64, the class of every input pixel: the decode
-    head's logits resized (bilinear) to the input, then arg-max. Where the test
-    pipeline resized the image, mmseg resizes the logits to the original size
-    before the arg-max; the label map is resized instead (nearest), so pixels on
-    class borders may differ.
+    Outputs:
+        labels (N, H, W) int64: the class of every input pixel, the decode
+            head's logits resized (bilinear) to the input, then arg-max.
+        logits (N, C, h, w) float: the decode head's logits at its own
+            resolution. Where the test pipeline resized the image, mmseg resizes
+            the logits to the original size before the arg-max, which a label
+            map at input size cannot reproduce; :class:`~.backend_model.
+            BackendModel` does it from these (a few MB, where logits at input
+            size would be C times the image).
     """
 
     def __init__(self, segmentor: nn.Module):
@@ -33,13 +39,13 @@ class SegmentorGraph(nn.Module):
         self.segmentor = segmentor
         self.eval()
 
-    def forward(self, images: Tensor) -> Tensor:
+    def forward(self, images: Tensor) -> Tuple[Tensor, Tensor]:
         segmentor = self.segmentor
         x = normalize(images, segmentor.data_preprocessor)
         logits = segmentor.decode_head(segmentor.extract_feat(x))
-        logits = F.interpolate(logits, size=images.shape[2:], mode='bilinear',
-                               align_corners=segmentor.decode_head.align_corners)
-        return logits.argmax(dim=1)
+        full = F.interpolate(logits, size=images.shape[2:], mode='bilinear',
+                             align_corners=segmentor.decode_head.align_corners)
+        return full.argmax(dim=1), logits
 
 
 class ClassifierGraph(nn.Module):

@@ -66,6 +66,10 @@ def check_supported(detector: nn.Module) -> None:
             raise UnsupportedModelError(
                 f'{where}.bbox_coder {type(coder).__name__}: only '
                 'DeltaXYWHBBoxCoder exports')
+        if not coder.clip_border:  # the graph always clips boxes to the image
+            raise UnsupportedModelError(
+                f'{where}.bbox_coder.clip_border=False: only boxes clipped to the '
+                'image export')
     if detector.roi_head.bbox_head.custom_cls_channels:
         raise UnsupportedModelError('model.roi_head.bbox_head: a loss with its own '
                                     'score activation does not export')

@@ -10,8 +10,8 @@ stock onnxruntime and OpenVINO run it:
   boxes only): ``images`` (N, 3, H, W) float pixels and ``img_shapes`` (N, 2)
   int64 valid sizes -> ``dets`` (N, K, 5) and ``labels`` (N, K), see
   :class:`~.detector.DetectorGraph`;
-- segmenters (mmseg): ``images`` -> ``labels`` (N, H, W), see
-  :class:`~.dense.SegmentorGraph`;
+- segmenters (mmseg): ``images`` -> ``labels`` (N, H, W) and the decode head's
+  ``logits`` (N, C, h, w), see :class:`~.dense.SegmentorGraph`;
 - classifiers (mmpretrain): ``images`` -> ``scores`` (N, num_classes), see
   :class:`~.dense.ClassifierGraph`.
 
@@ -60,7 +60,7 @@ INPUTS = {
 }
 OUTPUTS = {
     'detection': ('dets', 'labels'),
-    'segmentation': ('labels', ),
+    'segmentation': ('labels', 'logits'),
     'classification': ('scores', )
 }
 
@@ -224,6 +224,8 @@ def export_model(cfg: Config,
         dynamic_axes['images'] = {0: 'batch', 2: 'height', 3: 'width'}
         if task == 'segmentation':
             dynamic_axes['labels'] = {0: 'batch', 1: 'height', 2: 'width'}
+            dynamic_axes['logits'] = {0: 'batch', 2: 'logits_height',
+                                      3: 'logits_width'}
     if osp.dirname(out):
         os.makedirs(osp.dirname(out), exist_ok=True)
     with torch.no_grad(), warnings.catch_warnings():
@@ -254,6 +256,11 @@ def input_shape(
     None where it is free."""
     batch, _, height, width = (int(v) for v in meta[META_SHAPE].split(','))
     return (batch if batch > 0 else None), ((height, width) if height > 0 else None)
+
+
+def embedded_config(meta: Dict[str, str]) -> Config:
+    """The config :func:`export` stored in the file (``meta``: its metadata)."""
+    return Config.fromstring(meta[META_CONFIG], file_format='.py')
 
 
 def read_metadata(path: str) -> Dict[str, str]:

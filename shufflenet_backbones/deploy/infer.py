@@ -27,7 +27,6 @@ from mmengine.config import Config
 from ..apis.inference import image_only_pipeline, list_images
 from ..cli.common import CLIError, fail
 from .backend_model import BackendModel
-from .export import META_CONFIG
 from .runtime import BACKENDS, BackendUnavailableError
 
 PROG = 'infer.py'
@@ -100,7 +99,7 @@ def infer(model_path: str,
         model = BackendModel(model_path, backend, threads)
     except (FileNotFoundError, ValueError, BackendUnavailableError) as err:
         raise CLIError(str(err)) from err
-    cfg = Config.fromstring(model.meta[META_CONFIG], file_format='.py')
+    cfg = model.cfg
     classes = model.dataset_meta['classes']
 
     def name(label: int) -> str:

@@ -28,7 +28,7 @@ from mmengine.registry import init_default_scope
 from ..apis.inference import image_only_pipeline, list_images
 from ..cli.common import CLIError
 from .backend_model import pack_inputs
-from .export import META_CONFIG, META_TASK, input_shape, read_metadata
+from .export import META_TASK, embedded_config, input_shape, read_metadata
 
 PROG = 'quantize.py'
 QUANTIZED_OPS = ('Conv', 'Gemm', 'MatMul')
@@ -62,7 +62,7 @@ def calibration_feeds(model_path: str, calib: str,
     """Graph inputs for each calibration image, prepared by the test pipeline
     stored in the model file, one image per feed."""
     meta = read_metadata(model_path)
-    cfg = Config.fromstring(meta[META_CONFIG], file_format='.py')
+    cfg = embedded_config(meta)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     pipeline = Compose(image_only_pipeline(cfg.test_dataloader.dataset.pipeline))
     _, size = input_shape(meta)

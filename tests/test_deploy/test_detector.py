@@ -114,6 +114,11 @@ def test_unsupported_parts_are_named(build_random_model):
     detector.test_cfg.rcnn.nms = dict(type='soft_nms', iou_threshold=0.5)
     with pytest.raises(UnsupportedModelError, match=r'test_cfg\.rcnn\.nms\.type'):
         DetectorGraph(detector)
+    detector = build_random_model('det/lighthead_shufflenetv2_shapes_demo.py')
+    detector.rpn_head.bbox_coder.clip_border = False
+    with pytest.raises(UnsupportedModelError,
+                       match=r'model\.rpn_head\.bbox_coder\.clip_border=False'):
+        DetectorGraph(detector)
 
 
 def test_no_proposal_no_detection(build_random_model):
