@@ -115,9 +115,10 @@ def is_exported(checkpoint: str) -> bool:
 def check_exported(cfg: Config, args) -> None:
     """:class:`CLIError` unless the exported file can stand in for the config's
     model: written by tools/deploy/export.py, for the same task and classes,
-    and (for detectors) evaluated on boxes only."""
+    and (for detectors) evaluated on masks only if it predicts them."""
     # deployment code is imported only when an exported file is tested
-    from ..deploy.export import META_CLASSES, META_TASK, TASKS, read_metadata
+    from ..deploy.export import (META_CLASSES, META_OUTPUTS, META_TASK, TASKS,
+                                 read_metadata)
     if args.deploy:
         raise CLIError('--deploy folds the BN of a PyTorch checkpoint; an '
                        'exported file has it folded already')
@@ -139,7 +140,8 @@ def check_exported(cfg: Config, args) -> None:
                        f'({", ".join(expected[:3])}, ...)')
     metrics = cfg.test_evaluator.get('metric') if isinstance(
         cfg.test_evaluator, dict) else None
-    if task == 'detection' and 'segm' in (metrics or []):
+    if ('segm' in (metrics or [])
+            and 'masks' not in json.loads(meta[META_OUTPUTS])):
         raise CLIError(f'{args.checkpoint} predicts boxes only: evaluate with '
                        '--cfg-options test_evaluator.metric=bbox')
 

@@ -13,6 +13,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 import torch.nn.functional as F
+from mmdet.models.roi_heads.mask_heads.fcn_mask_head import _do_paste_mask
 from mmengine.model import BaseModel
 from mmengine.structures import InstanceData, PixelData
 from torch import Tensor
@@ -47,6 +48,9 @@ class BackendModel(BaseModel):
         self.dataset_meta = dict(classes=tuple(json.loads(meta[META_CLASSES])))
         self.meta = meta
         self.cfg = embedded_config(meta)
+        # detectors with masks: mmdet binarises them at this threshold
+        self._mask_thr = (self.cfg.model.get('test_cfg') or {}).get(
+            'rcnn', {}).get('mask_thr_binary', 0.5)
         # segmenters: mmseg resizes the logits as the decode head is configured
         self._align_corners = bool((self.cfg.model.get('decode_head') or {}).get(
             'align_corners', False))
@@ -75,8 +79,10 @@ class BackendModel(BaseModel):
     def _predictions(self, outputs: List[np.ndarray], samples: list) -> list:
         for i, sample in enumerate(samples):
             if self.task == 'detection':
-                sample.pred_instances = _instances(outputs[0][i], outputs[1][i],
-                                                   sample.metainfo)
+                sample.pred_instances = _instances(
+                    outputs[0][i], outputs[1][i], sample.metainfo,
+                    masks=outputs[2][i] if len(outputs) > 2 else None,
+                    mask_thr=self._mask_thr)
             elif self.task == 'segmentation':
                 logits = _seg_logits(outputs[1][i], outputs[0].shape[1:],
                                      sample.metainfo, self._align_corners)
@@ -112,15 +118,41 @@ def pack_inputs(images: List[Tensor], task: str, size: Optional[Tuple[int, int]]
     return feed
 
 
-def _instances(dets: np.ndarray, labels: np.ndarray, metainfo: dict) -> InstanceData:
-    """The filled slots, boxes scaled back to the original image."""
+def _instances(dets: np.ndarray, labels: np.ndarray, metainfo: dict,
+               masks: Optional[np.ndarray] = None,
+               mask_thr: float = 0.5) -> InstanceData:
+    """The filled slots, boxes scaled back to the original image, and masks
+    (K, M, M probabilities in the boxes) pasted into it."""
     keep = dets[:, 4] > INVALID_SCORE
     boxes = torch.from_numpy(dets[keep, :4].copy())
     scale_w, scale_h = metainfo.get('scale_factor', (1.0, 1.0))
     boxes[:, 0::2] /= scale_w
     boxes[:, 1::2] /= scale_h
-    return InstanceData(bboxes=boxes, scores=torch.from_numpy(dets[keep, 4].copy()),
-                        labels=torch.from_numpy(labels[keep].astype(np.int64)))
+    instances = InstanceData(
+        bboxes=boxes, scores=torch.from_numpy(dets[keep, 4].copy()),
+        labels=torch.from_numpy(labels[keep].astype(np.int64)))
+    if masks is not None:
+        instances.masks = _paste_masks(torch.from_numpy(masks[keep].copy()), boxes,
+                                       metainfo['ori_shape'][:2], mask_thr)
+    return instances
+
+
+def _paste_masks(masks: Tensor, boxes: Tensor, size: Tuple[int, int],
+                 threshold: float) -> Tensor:
+    """(K, H, W) image masks, as mmdet's ``FCNMaskHead`` makes them on CPU: each
+    (M, M) mask resampled into its box by mmdet's own paste function (one at a
+    time, cropped to the box) and binarised at ``threshold`` (below 0: kept as
+    probabilities x 255 in uint8, mmdet's debugging output)."""
+    height, width = size
+    binary = threshold >= 0
+    pasted = torch.zeros(len(masks), height, width,
+                         dtype=torch.bool if binary else torch.uint8)
+    for i in range(len(masks)):
+        mask, region = _do_paste_mask(masks[i:i + 1, None], boxes[i:i + 1], height,
+                                      width, skip_empty=True)
+        pasted[(torch.tensor([i]), ) + region] = \
+            mask >= threshold if binary else (mask * 255).to(torch.uint8)
+    return pasted
 
 
 def _seg_logits(logits: np.ndarray, input_size: Tuple[int, int], metainfo: dict,

@@ -27,6 +27,9 @@ class SegmentorGraph(nn.Module):
             size would be C times the image).
     """
 
+    input_names = ('images', )
+    output_names = ('labels', 'logits')
+
     def __init__(self, segmentor: nn.Module):
         super().__init__()
         mode = segmentor.test_cfg.get('mode', 'whole')
@@ -54,6 +57,9 @@ class ClassifierGraph(nn.Module):
     Input: images (N, 3, H, W) float, pixels as the test pipeline leaves them.
     Output: scores (N, num_classes), the softmax of the head's logits.
     """
+
+    input_names = ('images', )
+    output_names = ('scores', )
 
     def __init__(self, classifier: nn.Module):
         super().__init__()

@@ -13,6 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmdet.models.detectors import TwoStageDetector
 from mmdet.models.roi_heads import StandardRoIHead
+from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmdet.models.roi_heads.roi_extractors import SingleRoIExtractor
 from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
 from torch import Tensor
@@ -35,6 +36,29 @@ def _check_nms(cfg, where: str) -> None:
             f'ONNX op; export with --cfg-options {where}.nms.type=nms')
 
 
+def _check_roi_align(extractor: nn.Module, where: str) -> None:
+    if not isinstance(extractor, SingleRoIExtractor):
+        raise UnsupportedModelError(
+            f'{where} {type(extractor).__name__}: only SingleRoIExtractor exports')
+    layer = extractor.roi_layers[0]
+    if (type(layer).__name__ != 'RoIAlign' or not layer.aligned
+            or layer.pool_mode != 'avg'):
+        raise UnsupportedModelError(
+            f"{where}.roi_layer: only RoIAlign(aligned=True, pool_mode='avg') "
+            'exports')
+
+
+def _check_mask_branch(roi_head: StandardRoIHead) -> None:
+    if roi_head.share_roi_extractor:
+        raise UnsupportedModelError('model.roi_head: a mask branch sharing the box '
+                                    "branch's RoI features does not export")
+    _check_roi_align(roi_head.mask_roi_extractor, 'model.roi_head.mask_roi_extractor')
+    if not isinstance(roi_head.mask_head, FCNMaskHead):
+        raise UnsupportedModelError(
+            f'model.roi_head.mask_head {type(roi_head.mask_head).__name__}: only '
+            'FCNMaskHead (and its subclasses) export')
+
+
 def check_supported(detector: nn.Module) -> None:
     """Raise :class:`UnsupportedModelError` naming the first part that
     :class:`DetectorGraph` cannot write out."""
@@ -49,16 +73,13 @@ def check_supported(detector: nn.Module) -> None:
             'StandardRoIHead (and its subclasses) export')
     extractor = detector.roi_head.bbox_roi_extractor
     if isinstance(extractor, SingleRoIExtractor):
-        layer = extractor.roi_layers[0]
-        if (type(layer).__name__ != 'RoIAlign' or not layer.aligned
-                or layer.pool_mode != 'avg'):
-            raise UnsupportedModelError(
-                'model.roi_head.bbox_roi_extractor.roi_layer: only '
-                "RoIAlign(aligned=True, pool_mode='avg') exports")
+        _check_roi_align(extractor, 'model.roi_head.bbox_roi_extractor')
     elif not isinstance(extractor, PSRoIExtractor):
         raise UnsupportedModelError(
             f'model.roi_head.bbox_roi_extractor {type(extractor).__name__}: only '
             'PSRoIExtractor and SingleRoIExtractor export')
+    if detector.roi_head.with_mask:
+        _check_mask_branch(detector.roi_head)
     for where, coder in (('model.rpn_head', detector.rpn_head.bbox_coder),
                          ('model.roi_head.bbox_head',
                           detector.roi_head.bbox_head.bbox_coder)):
@@ -75,6 +96,15 @@ def check_supported(detector: nn.Module) -> None:
                                     'score activation does not export')
     _check_nms(detector.test_cfg.rpn, 'model.test_cfg.rpn')
     _check_nms(detector.test_cfg.rcnn, 'model.test_cfg.rcnn')
+
+
+def _rois(boxes: Tensor) -> Tensor:
+    """(N, K, 4) boxes -> (N * K, 5) RoIs: image index, x1, y1, x2, y2."""
+    num_images, num_boxes = boxes.shape[:2]
+    image_index = torch.arange(num_images, device=boxes.device)
+    image_index = image_index[:, None, None].to(boxes.dtype).expand(
+        -1, num_boxes, 1)
+    return torch.cat([image_index, boxes], dim=-1).reshape(-1, 5)
 
 
 def _aligned_roi_features(extractor: SingleRoIExtractor, feats: Tuple[Tensor, ...],
@@ -110,6 +140,10 @@ class DetectorGraph(nn.Module):
             K = ``test_cfg.rcnn.max_per_img``, best first; slots without a
             detection have score -1.
         labels (N, K) int64: class indices.
+        masks (N, K, M, M) float, detectors with a mask head only: each
+            detection's mask probabilities in its box (M = 28 in Mask R-CNN),
+            pasted into the image outside the graph (:class:`~.backend_model.
+            BackendModel`), as mmdet pastes them.
 
     Steps, each as mmdet does it at test time: normalisation and padding; the
     backbone and neck; per RPN level the ``nms_pre`` best anchors, decoded and
@@ -122,18 +156,26 @@ class DetectorGraph(nn.Module):
         detector (TwoStageDetector): In eval mode, weights loaded.
     """
 
+    input_names = ('images', 'img_shapes')
+
     def __init__(self, detector: TwoStageDetector):
         super().__init__()
         check_supported(detector)
         self.detector = detector
+        self.output_names = ('dets', 'labels', 'masks') \
+            if detector.roi_head.with_mask else ('dets', 'labels')
         self.eval()  # also what torch.onnx.export restores afterwards
 
-    def forward(self, images: Tensor, img_shapes: Tensor) -> Tuple[Tensor, Tensor]:
+    def forward(self, images: Tensor, img_shapes: Tensor) -> Tuple[Tensor, ...]:
         detector = self.detector
         x = normalize_and_pad(images, img_shapes, detector.data_preprocessor)
         feats = detector.extract_feat(x)
         proposals, proposal_valid = self._proposals(feats, img_shapes)
-        return self._detections(feats, proposals, proposal_valid, img_shapes)
+        dets, labels = self._detections(feats, proposals, proposal_valid,
+                                        img_shapes)
+        if not detector.roi_head.with_mask:
+            return dets, labels
+        return dets, labels, self._masks(feats, dets, labels)
 
     def _proposals(self, feats: Tuple[Tensor, ...],
                    img_shapes: Tensor) -> Tuple[Tensor, Tensor]:
@@ -195,10 +237,7 @@ class DetectorGraph(nn.Module):
         bbox_head = roi_head.bbox_head
         cfg = self.detector.test_cfg.rcnn
         num_images, num_proposals = proposals.shape[:2]
-        image_index = torch.arange(num_images, device=proposals.device)
-        image_index = image_index[:, None, None].to(proposals.dtype).expand(
-            -1, num_proposals, 1)
-        rois = torch.cat([image_index, proposals], dim=-1).reshape(-1, 5)
+        rois = _rois(proposals)
 
         extractor = roi_head.bbox_roi_extractor
         feats = feats[:extractor.num_inputs]
@@ -225,3 +264,21 @@ class DetectorGraph(nn.Module):
                                         cfg.score_thr, cfg.max_per_img)
         dets = torch.cat([gather_rows(boxes, keep), scores[..., None]], dim=-1)
         return dets, labels[keep]
+
+    def _masks(self, feats: Tuple[Tensor, ...], dets: Tensor,
+               labels: Tensor) -> Tensor:
+        """(N, K, M, M) mask probabilities of the detections, as mmdet's
+        ``FCNMaskHead`` has them before pasting: the mask head on each final box
+        (per-level RoIAlign), the channel of its class, sigmoid."""
+        roi_head = self.detector.roi_head
+        extractor = roi_head.mask_roi_extractor
+        num_images, num_dets = dets.shape[:2]
+        mask_feats = _aligned_roi_features(
+            extractor, feats[:extractor.num_inputs], _rois(dets[..., :4]))
+        mask_preds = roi_head.mask_head(mask_feats)  # (N * K, classes, M, M)
+        channel = torch.zeros_like(labels) if roi_head.mask_head.class_agnostic \
+            else labels
+        size = mask_preds.shape[-2:]
+        masks = mask_preds.gather(1, channel.reshape(-1, 1, 1, 1).expand(
+            -1, 1, *size))
+        return masks.sigmoid().view(num_images, num_dets, *size)

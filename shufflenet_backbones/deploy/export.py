@@ -6,10 +6,10 @@
 The file holds the whole test-time model, standard ONNX ops only (opset 17), so
 stock onnxruntime and OpenVINO run it:
 
-- detectors (mmdet two-stage: Light-Head R-CNN, ThunderNet, Faster / Mask R-CNN,
-  boxes only): ``images`` (N, 3, H, W) float pixels and ``img_shapes`` (N, 2)
-  int64 valid sizes -> ``dets`` (N, K, 5) and ``labels`` (N, K), see
-  :class:`~.detector.DetectorGraph`;
+- detectors (mmdet two-stage: Light-Head R-CNN, ThunderNet, Faster / Mask
+  R-CNN): ``images`` (N, 3, H, W) float pixels and ``img_shapes`` (N, 2) int64
+  valid sizes -> ``dets`` (N, K, 5) and ``labels`` (N, K), and for Mask R-CNN
+  ``masks`` (N, K, 28, 28), see :class:`~.detector.DetectorGraph`;
 - segmenters (mmseg): ``images`` -> ``labels`` (N, H, W) and the decode head's
   ``logits`` (N, C, h, w), see :class:`~.dense.SegmentorGraph`;
 - classifiers (mmpretrain): ``images`` -> ``scores`` (N, num_classes), see
@@ -50,19 +50,10 @@ META_TASK = 'shufflenet_backbones.task'
 META_CONFIG = 'shufflenet_backbones.config'
 META_CLASSES = 'shufflenet_backbones.classes'
 META_SHAPE = 'shufflenet_backbones.input_shape'  # "N,3,H,W"; -1 where dynamic
+META_OUTPUTS = 'shufflenet_backbones.outputs'  # JSON list of the output names
 
-# default_scope -> task; the tasks' graph inputs and outputs
+# default_scope -> task (each task's graph names its inputs and outputs)
 TASKS = {'mmdet': 'detection', 'mmseg': 'segmentation', 'mmpretrain': 'classification'}
-INPUTS = {
-    'detection': ('images', 'img_shapes'),
-    'segmentation': ('images', ),
-    'classification': ('images', )
-}
-OUTPUTS = {
-    'detection': ('dets', 'labels'),
-    'segmentation': ('labels', 'logits'),
-    'classification': ('scores', )
-}
 
 
 class ExportError(Exception):
@@ -217,7 +208,7 @@ def export_model(cfg: Config,
         raise ExportError(f'--shape and --batch must be positive, got '
                           f'{height}x{width}, batch {batch}')
     graph = build_graph(task, model)
-    inputs, outputs = INPUTS[task], OUTPUTS[task]
+    inputs, outputs = graph.input_names, graph.output_names
     dynamic_axes = None
     if dynamic:
         dynamic_axes = {name: {0: 'batch'} for name in inputs + outputs}
@@ -239,6 +230,7 @@ def export_model(cfg: Config,
         META_TASK: task,
         META_CONFIG: cfg.pretty_text,
         META_CLASSES: json.dumps(list(class_names(cfg, model))),
+        META_OUTPUTS: json.dumps(list(outputs)),
         META_SHAPE: ','.join(
             str(-1 if dynamic and i != 1 else s)
             for i, s in enumerate((batch, 3, height, width))),
@@ -273,9 +265,11 @@ def read_metadata(path: str) -> Dict[str, str]:
     except Exception as err:  # protobuf's decode errors have no common type
         raise ValueError(f'cannot read ONNX file {path}: {err}') from err
     meta = {prop.key: prop.value for prop in model.metadata_props}
-    if META_TASK not in meta or META_CONFIG not in meta:
-        raise ValueError(f'{path} was not written by tools/deploy/export.py (no '
-                         f'{META_TASK} / {META_CONFIG} metadata)')
+    missing = [key for key in (META_TASK, META_CONFIG, META_CLASSES, META_OUTPUTS,
+                               META_SHAPE) if key not in meta]
+    if missing:
+        raise ValueError(f'{path} lacks the {", ".join(missing)} metadata: write '
+                         'it with this version of tools/deploy/export.py')
     return meta
 
 

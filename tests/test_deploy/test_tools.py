@@ -21,6 +21,7 @@ INFER = 'tools/deploy/infer.py'
 QUANTIZE = 'tools/deploy/quantize.py'
 TEST = 'tools/test.py'
 DET = 'configs/det/lighthead_shufflenetv2_shapes_demo.py'
+MASK = 'configs/det/mask_rcnn_fpn_shufflenetv2.py'
 SEG = 'configs/seg/fcn_shufflenetv2_shapes_demo.py'
 CLS = 'configs/cls/shufflenetv2_imagenet.py'
 
@@ -40,6 +41,20 @@ def succeed(run_tool, *args):
     result = run_tool(*args)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout + result.stderr
+
+
+def evaluate_both(run_tool, config, checkpoint, onnx_file, tmp_path, options,
+                  metric: str) -> dict:
+    """tools/test.py on the checkpoint ('pytorch') and on its export
+    ('onnxruntime'): each one's results (``--out``), its log naming ``metric``."""
+    results = {}
+    for name, model in (('pytorch', checkpoint), ('onnxruntime', onnx_file)):
+        out = tmp_path / f'{name}.pkl'
+        log = succeed(run_tool, TEST, config, model, '--work-dir', tmp_path / name,
+                      '--out', out, *options)
+        assert metric in log
+        results[name] = mmengine.load(out)
+    return results
 
 
 def one_line_error(result, prog: str, *words: str) -> None:
@@ -124,6 +139,48 @@ def test_quantized_detector_evaluates(detector, run_tool):
     assert 'coco/bbox_mAP:' in log
 
 
+def test_mask_rcnn_export_evaluates_masks(tmp_path, build_random_model, run_tool):
+    """Mask R-CNN exported with its masks: tools/test.py computes the segm mAP
+    from the file, and its masks are PyTorch's (pasted into the original image,
+    96 px, which the test pipeline resized to 160)."""
+    data = tmp_path / 'data'
+    generate_shapes_coco(str(data), num_train=1, num_val=2, image_size=96)
+    three_classes = {'roi_head.bbox_head.num_classes': 3,
+                     'roi_head.mask_head.num_classes': 3}
+    model_options = [f'model.{key}={value}' for key, value in three_classes.items()]
+    checkpoint = save_checkpoint(
+        build_random_model(MASK.split('configs/')[1], **three_classes),
+        tmp_path / 'mask.pth', ('circle', 'square', 'triangle'))
+    onnx_file = tmp_path / 'mask.onnx'
+    options = ['--cfg-options', *model_options,
+               *loader_options('test_dataloader', data),
+               'test_dataloader.dataset.metainfo.classes=(circle,square,triangle)',
+               'test_dataloader.dataset.ann_file=annotations/instances_val.json',
+               'test_dataloader.dataset.data_prefix.img=val/',
+               f'test_evaluator.ann_file={data}/annotations/instances_val.json',
+               'test_dataloader.dataset.pipeline.1.scale=(160,160)']
+    succeed(run_tool, EXPORT, MASK, checkpoint, onnx_file, *options)
+    results = evaluate_both(run_tool, MASK, checkpoint, onnx_file, tmp_path,
+                            options, 'coco/segm_mAP:')
+    from pycocotools import mask as mask_utils
+    best_ious = []
+    for want, got in zip(results['pytorch'], results['onnxruntime']):
+        want, got = want['pred_instances']['masks'], got['pred_instances']['masks']
+        assert len(want) > 10 and all(m['size'] == [96, 96] for m in got)
+        ious = mask_utils.iou(want, got, [0] * len(got))
+        best_ious.extend(ious.max(axis=1))
+    # random weights leave many mask probabilities near the 0.5 threshold; the
+    # exact comparison is test_detector.py's
+    assert sorted(best_ious)[len(best_ious) // 5] > 0.9, sorted(best_ious)[:10]
+    succeed(run_tool, INFER, onnx_file, data / 'val', '--out-dir', tmp_path / 'inf',
+            '--score-thr', '0.0')
+    preds = sorted((tmp_path / 'inf' / 'preds').glob('*.json'))
+    assert len(preds) == 2
+    for pred in preds:
+        pred = json.loads(pred.read_text())
+        assert len(pred['masks']) == len(pred['bboxes']) > 10
+
+
 def test_segmenter_export_test_infer(tmp_path, build_random_model, run_tool):
     generate_shapes_stuff(str(tmp_path / 'data'), num_train=2, num_val=2)
     checkpoint = save_checkpoint(build_random_model(SEG.split('configs/')[1]),
@@ -131,14 +188,10 @@ def test_segmenter_export_test_infer(tmp_path, build_random_model, run_tool):
     onnx_file = tmp_path / 'seg.onnx'
     succeed(run_tool, EXPORT, SEG, checkpoint, onnx_file)
     options = ['--cfg-options', *loader_options('test_dataloader', tmp_path / 'data')]
-    results = {}
-    for name, model in (('pytorch', checkpoint), ('onnxruntime', onnx_file)):
-        out = tmp_path / f'{name}.pkl'
-        log = succeed(run_tool, TEST, SEG, model, '--work-dir', tmp_path / name,
-                      '--out', out, *options)
-        assert 'mIoU' in log
-        results[name] = [r['pred_sem_seg']['data'] for r in mmengine.load(out)]
+    results = evaluate_both(run_tool, SEG, checkpoint, onnx_file, tmp_path, options,
+                            'mIoU')
     for want, got in zip(results['pytorch'], results['onnxruntime']):
+        want, got = want['pred_sem_seg']['data'], got['pred_sem_seg']['data']
         assert (want == got).float().mean() > 0.999
     images = tmp_path / 'data' / 'images' / 'val2017'
     log = succeed(run_tool, INFER, onnx_file, images, '--out-dir', tmp_path / 'inf')
@@ -192,6 +245,9 @@ def test_bad_image_wrong_task_and_classes_are_named(detector, tmp_path, run_tool
     result = run_tool(TEST, DET, detector['onnx'], '--cfg-options',
                       'test_dataloader.dataset.metainfo.classes=(cat,dog)')
     one_line_error(result, 'test.py', 'predicts 3 classes', 'has 2')
+    result = run_tool(TEST, DET, detector['onnx'], '--cfg-options',
+                      'test_evaluator.metric=[bbox,segm]')
+    one_line_error(result, 'test.py', 'boxes only', 'metric=bbox')
 
 
 def test_missing_runtime_is_named(detector, monkeypatch):
