@@ -42,9 +42,8 @@ quantization happen once per detector and size, before timing. Rows, batch 1:
 - ThunderNet SNet49 and SNet146 at 320x320 on one thread, as the paper times them
   (about 47 and 32 images / s on one Xeon E5-2682v4 thread), with the detector's
   multiply-adds (``analysis.complexity.detector_multiply_adds``, 200 RoIs) beside
-  the paper's. PyTorch runs the config as it is (soft-NMS in the R-CNN); soft-NMS
-  does not export, so the exported files use plain NMS
-  (``model.test_cfg.rcnn.nms.type='nms'``), same weights.
+  the paper's. Every row runs the config as it is, soft-NMS in the R-CNN (the
+  exported files as an unrolled loop, ``deploy.graph_ops.grouped_soft_nms_topk``).
 
 Every runtime's ratio is its median over PyTorch eager's, timed in the same
 interleaved rounds.
@@ -113,8 +112,6 @@ PAPER_THUNDERNET = {
     'ThunderNet SNet49': dict(images_per_s=47, mflops=262),
     'ThunderNet SNet146': dict(images_per_s=32, mflops=473),
 }
-# soft-NMS does not export: the runtimes' files use plain NMS
-PLAIN_NMS = {'model.test_cfg.rcnn.nms.type': 'nms'}
 CALIB_IMAGES = 8
 
 
@@ -192,16 +189,15 @@ def _sized_cfg(cfg: Config, size: Tuple[int, int]) -> Config:
 
 def time_deployed(detector: str, eager: nn.Module, cfg: Config,
                   size: Tuple[int, int], threads: int, timing: Timing,
-                  work_dir: Path, calib_images: int,
-                  exported: Optional[nn.Module] = None) -> List[dict]:
-    """Export ``exported`` (default: ``eager``; built from ``cfg``, the same
-    weights) at ``size``, quantize it, and time ``eager.test_step`` beside the
-    file in every runtime, interleaved, batch 1, ``threads`` threads each (the
-    caller sets PyTorch's). One row per entry, ratios to PyTorch eager."""
+                  work_dir: Path, calib_images: int) -> List[dict]:
+    """Export ``eager`` (built from ``cfg``) at ``size``, quantize it, and time
+    ``eager.test_step`` beside the file in every runtime, interleaved, batch 1,
+    ``threads`` threads each (the caller sets PyTorch's). One row per entry,
+    ratios to PyTorch eager."""
     height, width = size
     stem = work_dir / f"{detector.replace(' ', '_')}_{height}x{width}"
     fp32, int8 = f'{stem}.onnx', f'{stem}_int8.onnx'
-    export_model(_sized_cfg(cfg, size), exported or eager, fp32, shape=size)
+    export_model(_sized_cfg(cfg, size), eager, fp32, shape=size)
     calib = write_random_images(Path(f'{stem}_calib'), calib_images, size)
     quantize(fp32, str(calib), int8, calib_images)
     models = {EAGER: eager}
@@ -250,22 +246,19 @@ def measure_thundernet(report: dict, timing: Timing, work_dir: Path,
                        calib_images: int = CALIB_IMAGES,
                        detectors: Dict[str, Path] = THUNDERNETS,
                        size: Tuple[int, int] = THUNDERNET_SIZE) -> None:
-    """ThunderNet on one thread, PyTorch (config as is) and the runtimes (plain
-    NMS), beside the paper's speed; and its multiply-adds beside the paper's."""
+    """ThunderNet on one thread, PyTorch and the runtimes (the config as it is,
+    soft-NMS in the R-CNN), beside the paper's speed; and its multiply-adds
+    beside the paper's."""
     report['calib_images'] = calib_images
     saved = torch.get_num_threads()
     torch.set_num_threads(THUNDERNET_THREADS)
     try:
         for name, config in detectors.items():
             eager, cfg = build_detector(config)
-            plain, plain_cfg = build_detector(config, cfg_options=PLAIN_NMS)
-            plain.load_state_dict(eager.state_dict())
-            rows = time_deployed(name, eager.eval(), plain_cfg, size,
-                                 THUNDERNET_THREADS, timing, work_dir,
-                                 calib_images, exported=plain.eval())
+            rows = time_deployed(name, eager.eval(), cfg, size, THUNDERNET_THREADS,
+                                 timing, work_dir, calib_images)
             for row in rows:
-                row['rcnn_nms'] = (cfg.model.test_cfg.rcnn.nms.type
-                                   if row['runtime'] == EAGER else 'nms')
+                row['rcnn_nms'] = cfg.model.test_cfg.rcnn.nms.type
             report['deploy'] += rows
             counts = detector_multiply_adds(
                 eager, image_size=size[0],
@@ -360,9 +353,8 @@ def _deploy_markdown(report: dict) -> List[str]:
         f"({settings['rounds']}, after {settings['warmup']} warm-up pass(es)). "
         'INT8: static QDQ, per-channel, calibrated on '
         f"{report.get('calib_images', CALIB_IMAGES)} random-pixel images (timing "
-        'does not depend on the calibration). ThunderNet: the runtimes run plain '
-        'NMS in the R-CNN (`model.test_cfg.rcnn.nms.type=nms`; soft-NMS does not '
-        'export), PyTorch the config as it is. Detections: boxes kept for the '
+        'does not depend on the calibration). ThunderNet: every row runs the '
+        'config as it is (soft-NMS in the R-CNN). Detections: boxes kept for the '
         'timed image.', '',
         '| Detector | Input | Threads | Runtime | img/s (median) | IQR '
         '| min - max | vs PyTorch eager | Detections |',

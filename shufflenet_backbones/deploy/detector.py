@@ -20,20 +20,28 @@ from torch import Tensor
 from torchvision.ops import roi_align
 
 from ..models.roi_extractors import PSRoIExtractor
-from .graph_ops import (INVALID_SCORE, batched_nms_topk, clip_boxes,
-                        gather_rows, normalize_and_pad)
+from .graph_ops import (INVALID_SCORE, SOFT_NMS_METHODS, batched_nms_topk,
+                        clip_boxes, gather_rows, grouped_soft_nms_topk,
+                        normalize_and_pad)
 
 
 class UnsupportedModelError(ValueError):
     """The model has a part that the exporter cannot write out."""
 
 
-def _check_nms(cfg, where: str) -> None:
+def _check_nms(cfg, where: str, types=('nms', )) -> None:
     nms_type = cfg.nms.get('type', 'nms')
-    if nms_type != 'nms':
+    if nms_type not in types:
         raise UnsupportedModelError(
-            f'{where}.nms.type={nms_type!r}: only plain NMS exports as a standard '
-            f'ONNX op; export with --cfg-options {where}.nms.type=nms')
+            f'{where}.nms.type={nms_type!r}: {" and ".join(types)} export here; '
+            f'export with --cfg-options {where}.nms.type=nms')
+    if cfg.nms.get('class_agnostic', False):
+        raise UnsupportedModelError(f'{where}.nms.class_agnostic=True: only NMS '
+                                    'per class exports')
+    method = cfg.nms.get('method', 'linear')
+    if nms_type == 'soft_nms' and method not in SOFT_NMS_METHODS:
+        raise UnsupportedModelError(f'{where}.nms.method={method!r}: one of '
+                                    f'{SOFT_NMS_METHODS}')
 
 
 def _check_roi_align(extractor: nn.Module, where: str) -> None:
@@ -95,7 +103,7 @@ def check_supported(detector: nn.Module) -> None:
         raise UnsupportedModelError('model.roi_head.bbox_head: a loss with its own '
                                     'score activation does not export')
     _check_nms(detector.test_cfg.rpn, 'model.test_cfg.rpn')
-    _check_nms(detector.test_cfg.rcnn, 'model.test_cfg.rcnn')
+    _check_nms(detector.test_cfg.rcnn, 'model.test_cfg.rcnn', ('nms', 'soft_nms'))
 
 
 def _rois(boxes: Tensor) -> Tensor:
@@ -259,9 +267,20 @@ class DetectorGraph(nn.Module):
         scores = torch.where(proposal_valid[..., None], scores,
                              torch.full_like(scores, INVALID_SCORE))
         labels = torch.arange(num_classes, device=boxes.device).repeat(num_proposals)
-        scores, keep = batched_nms_topk(boxes, scores.reshape(num_images, -1),
-                                        labels, cfg.nms.iou_threshold,
-                                        cfg.score_thr, cfg.max_per_img)
+        if cfg.nms.get('type', 'nms') == 'soft_nms':
+            # classes along their own axis: (N, classes, proposals)
+            scores, keep = grouped_soft_nms_topk(
+                boxes.view(num_images, num_proposals, num_classes, 4).transpose(1, 2),
+                scores.transpose(1, 2), cfg.score_thr, cfg.max_per_img,
+                **{key: cfg.nms[key] for key in (
+                    'iou_threshold', 'sigma', 'min_score', 'method')
+                    if key in cfg.nms})
+            # class * proposals + proposal -> proposal * classes + class
+            keep = keep % num_proposals * num_classes + keep // num_proposals
+        else:
+            scores, keep = batched_nms_topk(boxes, scores.reshape(num_images, -1),
+                                            labels, cfg.nms.iou_threshold,
+                                            cfg.score_thr, cfg.max_per_img)
         dets = torch.cat([gather_rows(boxes, keep), scores[..., None]], dim=-1)
         return dets, labels[keep]
 

@@ -78,19 +78,100 @@ def batched_nms_topk(boxes: Tensor, scores: Tensor, groups: Tensor,
         :data:`INVALID_SCORE` in empty slots, and ``indices`` (N, K) into S;
         K = min(max_num, S).
     """
-    # the largest coordinate of the boxes that take part, per image, as mmcv's
-    # batched_nms computes it: the same offsets, the same rounding
-    taking_part = scores > score_threshold
-    largest = torch.where(taking_part, boxes.max(dim=-1).values,
-                          torch.zeros_like(scores)).max(dim=1).values
-    offsets = groups.to(boxes.dtype) * (largest[:, None] + 1)
-    shifted = boxes + offsets[..., None]
+    shifted = _separate_groups(boxes, scores > score_threshold, groups)
     selected = _NonMaxSuppression.apply(shifted, scores[:, None], max_num,
                                         iou_threshold, score_threshold)
     kept = torch.zeros_like(scores, dtype=torch.bool)
     kept[selected[:, 0], selected[:, 2]] = True
     masked = torch.where(kept, scores, torch.full_like(scores, INVALID_SCORE))
     return masked.topk(min(max_num, scores.shape[1]), dim=1)
+
+
+def _separate_groups(boxes: Tensor, taking_part: Tensor, groups: Tensor) -> Tensor:
+    """Boxes shifted by ``group * (largest coordinate + 1)``, the largest
+    coordinate of the boxes taking part, per image, as mmcv's ``batched_nms``
+    computes it (the same offsets, the same rounding): boxes of different groups
+    never overlap."""
+    largest = torch.where(taking_part, boxes.max(dim=-1).values,
+                          torch.zeros_like(taking_part, dtype=boxes.dtype)
+                          ).max(dim=1).values
+    offsets = groups.to(boxes.dtype) * (largest[:, None] + 1)
+    return boxes + offsets[..., None]
+
+
+SOFT_NMS_METHODS = ('naive', 'linear', 'gaussian')
+
+
+def grouped_soft_nms_topk(boxes: Tensor, scores: Tensor, score_threshold: float,
+                          max_num: int, iou_threshold: float = 0.3,
+                          sigma: float = 0.5, min_score: float = 1e-3,
+                          method: str = 'linear') -> Tuple[Tensor, Tensor]:
+    """Soft-NMS per group (mmcv's ``soft_nms`` inside ``batched_nms``, what
+    mmdet's ``multiclass_nms`` runs), then the ``max_num`` best survivors of each
+    image, with their decayed scores.
+
+    ONNX has no soft-NMS op, so its loop is unrolled ``max_num`` times in plain
+    tensor ops (which is why this is written here rather than calling mmcv):
+    each step takes the best remaining box, multiplies the scores of its group
+    by mmcv's weight of their IoU with it (linear: ``1 - IoU`` where IoU >=
+    ``iou_threshold``; gaussian: ``exp(-IoU^2 / sigma)``; naive: 0 where IoU >=
+    ``iou_threshold``) and drops those that fall below ``min_score``. Scores only
+    decrease, so boxes come out best first and the first ``max_num`` are the
+    ``max_num`` best of mmcv's full run. The groups lie along their own axis, so
+    a step touches only its group's boxes; the IoUs are taken on the boxes
+    shifted apart as mmcv's ``batched_nms`` shifts them (the same rounding).
+
+    Args:
+        boxes (Tensor): (N, G, R, 4), x1 y1 x2 y2, R boxes in each of G groups.
+        scores (Tensor): (N, G, R); :data:`INVALID_SCORE` for boxes to drop.
+        score_threshold (float): Boxes must score above it.
+        max_num (int): Boxes kept per image.
+        iou_threshold, sigma, min_score, method: mmcv's ``soft_nms`` arguments,
+            with its defaults.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``scores`` (N, K) in descending order, with
+        :data:`INVALID_SCORE` in empty slots, and ``indices`` (N, K) into the
+        G x R boxes flattened (``group * R + box``); K = min(max_num, G x R).
+    """
+    if method not in SOFT_NMS_METHODS:
+        raise ValueError(f'soft-NMS method {method!r}: one of {SOFT_NMS_METHODS}')
+    num_images, num_groups, num_boxes = scores.shape
+    taking_part = scores > score_threshold
+    groups = torch.arange(num_groups, device=boxes.device)[:, None].expand(
+        -1, num_boxes).reshape(1, -1)
+    x1, y1, x2, y2 = _separate_groups(
+        boxes.reshape(num_images, -1, 4), taking_part.reshape(num_images, -1),
+        groups).view_as(boxes).unbind(-1)
+    areas = (x2 - x1) * (y2 - y1)
+    invalid = torch.full_like(scores, INVALID_SCORE)
+    remaining = torch.where(taking_part, scores, invalid)
+    best_scores, best_indices = [], []
+    for _ in range(min(max_num, num_groups * num_boxes)):
+        best, index = remaining.reshape(num_images, -1).max(dim=1, keepdim=True)
+        best_scores.append(best)
+        best_indices.append(index)
+        # the best box's group (one row of R per image), and the box in it
+        group = (index // num_boxes)[:, :, None].expand(-1, 1, num_boxes)
+        box = (index % num_boxes)[:, :, None]
+        rx1, ry1, rx2, ry2, rarea, current = (  # (N, 1, R) each
+            value.gather(1, group) for value in (x1, y1, x2, y2, areas, remaining))
+        bx1, by1, bx2, by2, barea = (
+            value.gather(2, box) for value in (rx1, ry1, rx2, ry2, rarea))
+        inter = ((torch.min(rx2, bx2) - torch.max(rx1, bx1)).clamp(min=0)
+                 * (torch.min(ry2, by2) - torch.max(ry1, by1)).clamp(min=0))
+        iou = inter / (rarea + barea - inter)
+        if method == 'gaussian':
+            weight = torch.exp(-iou * iou / sigma)
+        else:
+            weight = torch.where(iou >= iou_threshold, 1 - iou if method == 'linear'
+                                 else torch.zeros_like(iou), torch.ones_like(iou))
+        decayed = current * weight
+        current = torch.where((current > INVALID_SCORE) & (decayed >= min_score),
+                              decayed, torch.full_like(decayed, INVALID_SCORE))
+        remaining = remaining.scatter(1, group, current.scatter(2, box,
+                                                                INVALID_SCORE))
+    return torch.cat(best_scores, dim=1), torch.cat(best_indices, dim=1)
 
 
 def gather_rows(values: Tensor, indices: Tensor) -> Tensor:

@@ -132,8 +132,8 @@ def test_detector_deployment_rows(one_thread, tmp_path):
         assert [d.dim_value for d in dims] == [1, 3, 64, 96]
     thunder_rows = groups[snet49, '96x96, batch 1']
     assert {r['threads'] for r in thunder_rows} == {1}
-    # PyTorch runs the config as it is, the exported files plain NMS
-    assert [r['rcnn_nms'] for r in thunder_rows] == ['soft_nms'] + ['nms'] * 4
+    # every row runs the config as it is: soft-NMS exports
+    assert [r['rcnn_nms'] for r in thunder_rows] == ['soft_nms'] * 5
 
     summary, = report['thundernet']
     best = max(thunder_rows[1:], key=lambda r: r['median'])

@@ -3,10 +3,12 @@ torchvision's, PSRoIAlign as exported (onnxruntime) against the PyTorch op."""
 import onnxruntime as ort
 import pytest
 import torch
+from mmcv.ops import batched_nms as mmcv_batched_nms
 from torchvision.ops import batched_nms
 
 from shufflenet_backbones.deploy.graph_ops import (INVALID_SCORE,
-                                                   batched_nms_topk)
+                                                   batched_nms_topk,
+                                                   grouped_soft_nms_topk)
 from shufflenet_backbones.ops import PSRoIAlign
 
 pytestmark = pytest.mark.filterwarnings('ignore::torch.jit.TracerWarning')
@@ -46,6 +48,51 @@ def test_batched_nms_topk_matches_torchvision(tmp_path):
             filled = got_scores[image] > INVALID_SCORE
             assert torch.equal(got_index[image][filled], keep)
             assert torch.equal(got_scores[image][filled], scores[image, keep])
+
+
+class _SoftNMSGraph(torch.nn.Module):
+
+    def __init__(self, **soft_nms):
+        super().__init__()
+        self.soft_nms = soft_nms
+
+    def forward(self, boxes, scores):
+        return grouped_soft_nms_topk(boxes, scores, 0.3, 60, **self.soft_nms)
+
+
+@pytest.mark.parametrize('method', ['linear', 'gaussian', 'naive'])
+def test_grouped_soft_nms_topk_matches_mmcv(method, tmp_path):
+    """mmcv's batched_nms with soft-NMS (what mmdet's multiclass_nms runs) keeps
+    every box above min_score; the graph gives its 60 best (here: all, and empty
+    slots), decayed scores and all, in PyTorch and in onnxruntime."""
+    torch.manual_seed(0)
+    # 2 groups of 40: clusters of overlapping boxes (jittered copies), as
+    # detectors produce them, so that the decay reorders and drops boxes
+    boxes = (random_boxes(2, 8)[:, :, None] + torch.randn(2, 8, 10, 4) * 4).reshape(
+        2, 2, 40, 4)
+    scores = torch.rand(2, 2, 40)
+    scores[1, 0, :10] = INVALID_SCORE
+    soft_nms = dict(iou_threshold=0.4, sigma=0.5, min_score=0.2, method=method)
+    graph = _SoftNMSGraph(**soft_nms)
+    path = str(tmp_path / 'soft_nms.onnx')
+    torch.onnx.export(graph, (boxes, scores), path, dynamo=False, opset_version=17,
+                      input_names=['b', 's'])
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    runtime = session.run(None, dict(b=boxes.numpy(), s=scores.numpy()))
+    eager = graph(boxes, scores)
+    groups = torch.arange(2).repeat_interleave(40)
+    for image in range(2):
+        flat_boxes, flat_scores = boxes[image].reshape(-1, 4), scores[image].reshape(-1)
+        above = (flat_scores > 0.3).nonzero()[:, 0]
+        dets, keep = mmcv_batched_nms(flat_boxes[above], flat_scores[above],
+                                      groups[above], dict(type='soft_nms', **soft_nms))
+        expected_scores, expected_index = dets[:60, 4], above[keep[:60]]
+        assert 10 < len(expected_scores) < len(above)  # some dropped
+        for got_scores, got_index in (eager, map(torch.from_numpy, runtime)):
+            filled = got_scores[image] > INVALID_SCORE
+            assert torch.equal(got_index[image][filled], expected_index)
+            torch.testing.assert_close(got_scores[image][filled], expected_scores,
+                                       rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize('mode', ['avg', 'max'])
