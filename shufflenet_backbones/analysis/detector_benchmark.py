@@ -42,8 +42,10 @@ quantization happen once per detector and size, before timing. Rows, batch 1:
 - ThunderNet SNet49 and SNet146 at 320x320 on one thread, as the paper times them
   (about 47 and 32 images / s on one Xeon E5-2682v4 thread), with the detector's
   multiply-adds (``analysis.complexity.detector_multiply_adds``, 200 RoIs) beside
-  the paper's. Every row runs the config as it is, soft-NMS in the R-CNN (the
-  exported files as an unrolled loop, ``deploy.graph_ops.grouped_soft_nms_topk``).
+  the paper's. Twice: the config as it is, soft-NMS in the R-CNN (the exported
+  files as an unrolled loop, ``deploy.graph_ops.grouped_soft_nms_topk``), and
+  with plain NMS (``model.test_cfg.rcnn.nms.type='nms'``), same weights, in
+  PyTorch and the runtimes alike: what soft-NMS costs.
 
 Every runtime's ratio is its median over PyTorch eager's, timed in the same
 interleaved rounds.
@@ -112,6 +114,8 @@ PAPER_THUNDERNET = {
     'ThunderNet SNet49': dict(images_per_s=47, mflops=262),
     'ThunderNet SNet146': dict(images_per_s=32, mflops=473),
 }
+# the R-CNN's NMS in the ThunderNet rows: the configs' soft-NMS, and plain NMS
+THUNDERNET_NMS = {'soft-NMS': {}, 'NMS': {'model.test_cfg.rcnn.nms.type': 'nms'}}
 CALIB_IMAGES = 8
 
 
@@ -246,34 +250,42 @@ def measure_thundernet(report: dict, timing: Timing, work_dir: Path,
                        calib_images: int = CALIB_IMAGES,
                        detectors: Dict[str, Path] = THUNDERNETS,
                        size: Tuple[int, int] = THUNDERNET_SIZE) -> None:
-    """ThunderNet on one thread, PyTorch and the runtimes (the config as it is,
-    soft-NMS in the R-CNN), beside the paper's speed; and its multiply-adds
-    beside the paper's."""
+    """ThunderNet on one thread, PyTorch and the runtimes, with the R-CNN's
+    soft-NMS and with plain NMS (:data:`THUNDERNET_NMS`), beside the paper's
+    speed; and its multiply-adds beside the paper's."""
     report['calib_images'] = calib_images
     saved = torch.get_num_threads()
     torch.set_num_threads(THUNDERNET_THREADS)
     try:
         for name, config in detectors.items():
-            eager, cfg = build_detector(config)
-            rows = time_deployed(name, eager.eval(), cfg, size, THUNDERNET_THREADS,
-                                 timing, work_dir, calib_images)
-            for row in rows:
-                row['rcnn_nms'] = cfg.model.test_cfg.rcnn.nms.type
-            report['deploy'] += rows
-            counts = detector_multiply_adds(
-                eager, image_size=size[0],
-                num_rois=cfg.model.test_cfg.rpn.max_per_img, depth=1)
-            best = max(rows[1:], key=lambda r: r['median'])
-            paper = PAPER_THUNDERNET.get(name, {})
-            report['thundernet'].append(dict(
-                detector=name, input=rows[0]['input'], threads=THUNDERNET_THREADS,
-                eager=rows[0]['median'], eager_rcnn_nms=rows[0]['rcnn_nms'],
-                best_runtime=best['runtime'], best_runtime_median=best['median'],
-                best_ratio_to_eager=best['ratio_to_eager'],
-                paper_images_per_s=paper.get('images_per_s'),
-                mflops=counts['total'] / 1e6,
-                mflops_parts={k: v / 1e6 for k, v in counts.items() if k != 'total'},
-                paper_mflops=paper.get('mflops'), paper_mflops_verified=False))
+            weights = None
+            for nms, cfg_options in THUNDERNET_NMS.items():
+                model, cfg = build_detector(config, cfg_options=cfg_options)
+                if weights is None:
+                    weights = model.state_dict()
+                model.load_state_dict(weights)
+                rows = time_deployed(f'{name} {nms}', model.eval(), cfg, size,
+                                     THUNDERNET_THREADS, timing, work_dir,
+                                     calib_images)
+                for row in rows:
+                    row['rcnn_nms'] = cfg.model.test_cfg.rcnn.nms.type
+                report['deploy'] += rows
+                counts = detector_multiply_adds(
+                    model, image_size=size[0],
+                    num_rois=cfg.model.test_cfg.rpn.max_per_img, depth=1)
+                best = max(rows[1:], key=lambda r: r['median'])
+                paper = PAPER_THUNDERNET.get(name, {})
+                report['thundernet'].append(dict(
+                    detector=f'{name} {nms}', input=rows[0]['input'],
+                    threads=THUNDERNET_THREADS, rcnn_nms=rows[0]['rcnn_nms'],
+                    eager=rows[0]['median'], best_runtime=best['runtime'],
+                    best_runtime_median=best['median'],
+                    best_ratio_to_eager=best['ratio_to_eager'],
+                    paper_images_per_s=paper.get('images_per_s'),
+                    mflops=counts['total'] / 1e6,
+                    mflops_parts={k: v / 1e6 for k, v in counts.items()
+                                  if k != 'total'},
+                    paper_mflops=paper.get('mflops'), paper_mflops_verified=False))
     finally:
         torch.set_num_threads(saved)
 
@@ -353,9 +365,9 @@ def _deploy_markdown(report: dict) -> List[str]:
         f"({settings['rounds']}, after {settings['warmup']} warm-up pass(es)). "
         'INT8: static QDQ, per-channel, calibrated on '
         f"{report.get('calib_images', CALIB_IMAGES)} random-pixel images (timing "
-        'does not depend on the calibration). ThunderNet: every row runs the '
-        'config as it is (soft-NMS in the R-CNN). Detections: boxes kept for the '
-        'timed image.', '',
+        'does not depend on the calibration). ThunderNet: the configs\' soft-NMS '
+        'in the R-CNN, and plain NMS, in every runtime alike. Detections: boxes '
+        'kept for the timed image.', '',
         '| Detector | Input | Threads | Runtime | img/s (median) | IQR '
         '| min - max | vs PyTorch eager | Detections |',
         '|:---|:---|---:|:---|---:|---:|---:|---:|---:|'
@@ -373,7 +385,7 @@ def _deploy_markdown(report: dict) -> List[str]:
             'E5-2682v4 thread: another CPU, compare magnitudes only). MFLOPs: '
             'multiply-adds of convs and FCs, 200 RoIs, as the papers count; the '
             "paper's MFLOPs are unverified (not in REFERENCE.md).", '',
-            '| Detector | Input, threads | PyTorch eager img/s (R-CNN NMS) '
+            '| Detector, R-CNN NMS | Input, threads | PyTorch eager img/s '
             '| Best runtime | its img/s | vs eager | Paper img/s | MFLOPs '
             '| Paper MFLOPs (unverified) |',
             '|:---|:---|---:|:---|---:|---:|---:|---:|---:|'
@@ -382,7 +394,7 @@ def _deploy_markdown(report: dict) -> List[str]:
             paper_speed, paper_flops = r['paper_images_per_s'], r['paper_mflops']
             lines.append(
                 f"| {r['detector']} | {r['input']}, {r['threads']} thread(s) | "
-                f"{r['eager']:.2f} ({r['eager_rcnn_nms']}) | {r['best_runtime']} | "
+                f"{r['eager']:.2f} | {r['best_runtime']} | "
                 f"{r['best_runtime_median']:.2f} | "
                 f"**{r['best_ratio_to_eager']:.2f}** | "
                 f"{'' if paper_speed is None else f'~{paper_speed}'} | "

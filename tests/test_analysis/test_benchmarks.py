@@ -113,7 +113,8 @@ def test_detector_deployment_rows(one_thread, tmp_path):
     for row in report['deploy']:
         groups.setdefault((row['detector'], row['input']), []).append(row)
     assert list(groups) == [('Light-Head R-CNN', '64x96, batch 1'),
-                            (snet49, '96x96, batch 1')]
+                            (f'{snet49} soft-NMS', '96x96, batch 1'),
+                            (f'{snet49} NMS', '96x96, batch 1')]
     for rows in groups.values():
         assert [r['runtime'] for r in rows] == names
         eager = rows[0]['median']
@@ -130,18 +131,18 @@ def test_detector_deployment_rows(one_thread, tmp_path):
         assert quantized == row['runtime'].endswith('INT8'), row['runtime']
         dims = onnx.load(str(path)).graph.input[0].type.tensor_type.shape.dim
         assert [d.dim_value for d in dims] == [1, 3, 64, 96]
-    thunder_rows = groups[snet49, '96x96, batch 1']
-    assert {r['threads'] for r in thunder_rows} == {1}
-    # every row runs the config as it is: soft-NMS exports
-    assert [r['rcnn_nms'] for r in thunder_rows] == ['soft_nms'] * 5
-
-    summary, = report['thundernet']
-    best = max(thunder_rows[1:], key=lambda r: r['median'])
-    assert (summary['best_runtime'], summary['best_runtime_median']) == (
-        best['runtime'], best['median'])
-    assert summary['best_ratio_to_eager'] == pytest.approx(
-        best['median'] / thunder_rows[0]['median'])
-    assert summary['eager'] == thunder_rows[0]['median']
+    # the configs' soft-NMS and plain NMS, each in every row alike
+    assert len(report['thundernet']) == 2
+    for summary, nms in zip(report['thundernet'], ('soft_nms', 'nms')):
+        thunder_rows = groups[summary['detector'], '96x96, batch 1']
+        assert {r['threads'] for r in thunder_rows} == {1}
+        assert [r['rcnn_nms'] for r in thunder_rows] == [nms] * 5
+        best = max(thunder_rows[1:], key=lambda r: r['median'])
+        assert (summary['best_runtime'], summary['best_runtime_median']) == (
+            best['runtime'], best['median'])
+        assert summary['best_ratio_to_eager'] == pytest.approx(
+            best['median'] / thunder_rows[0]['median'])
+        assert summary['eager'] == thunder_rows[0]['median']
     assert (summary['paper_images_per_s'], summary['paper_mflops']) == (47, 262)
     assert list(summary['mflops_parts']) == ['backbone', 'neck', 'rpn_head',
                                              'roi_head']
@@ -152,7 +153,7 @@ def test_detector_deployment_rows(one_thread, tmp_path):
     eager_row = report['deploy'][0]
     assert (f"| Light-Head R-CNN | 64x96, batch 1 | 1 | {EAGER} | "
             f"{eager_row['median']:.2f} |") in markdown
-    assert '| ThunderNet SNet49 | 96x96, batch 1, 1 thread(s) |' in markdown
+    assert '| ThunderNet SNet49 NMS | 96x96, batch 1, 1 thread(s) |' in markdown
     assert f"| {summary['best_runtime']} |" in markdown and '| 262? |' in markdown
 
 
