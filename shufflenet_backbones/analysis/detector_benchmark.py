@@ -258,7 +258,7 @@ def measure_thundernet(report: dict, timing: Timing, work_dir: Path,
     torch.set_num_threads(THUNDERNET_THREADS)
     try:
         for name, config in detectors.items():
-            weights = None
+            weights, counts = None, None
             for nms, cfg_options in THUNDERNET_NMS.items():
                 model, cfg = build_detector(config, cfg_options=cfg_options)
                 if weights is None:
@@ -270,7 +270,7 @@ def measure_thundernet(report: dict, timing: Timing, work_dir: Path,
                 for row in rows:
                     row['rcnn_nms'] = cfg.model.test_cfg.rcnn.nms.type
                 report['deploy'] += rows
-                counts = detector_multiply_adds(
+                counts = counts or detector_multiply_adds(  # the same for both
                     model, image_size=size[0],
                     num_rois=cfg.model.test_cfg.rpn.max_per_img, depth=1)
                 best = max(rows[1:], key=lambda r: r['median'])

@@ -72,7 +72,7 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
 WORKER_CLEANUP_S = 0.2
 
 
-def close_distributed() -> None:
+def close_distributed(succeeded: bool) -> None:
     """End the process group before the interpreter exits.
 
     A gloo worker thread frees the tensors of a finished collective a moment after
@@ -82,14 +82,19 @@ def close_distributed() -> None:
     active exception``, SIGABRT) after a successful run: about 1 run in 10 of
     tools/dist_train.sh with 2 CPU processes here (a core dump shows the worker
     in ``~AsyncWork`` waiting for the GIL). torch gives no call that waits for
-    that clean-up, so the main thread gives the workers time without the GIL: a
-    barrier (all earlier collectives done), then a short sleep.
+    that clean-up, so after a successful run the main thread gives the workers
+    time without the GIL: a barrier (every rank is done; all earlier collectives
+    too), then a short sleep. After a failure, which may be this rank's alone
+    (its own bad samples, an image too large for a fixed-size file), a barrier
+    would wait for ranks still inside a collective: the group is only ended.
     mmengine's Runner never ends the group itself.
     """
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return
+    if succeeded:
         torch.distributed.barrier()
         time.sleep(WORKER_CLEANUP_S)
-        torch.distributed.destroy_process_group()
+    torch.distributed.destroy_process_group()
 
 
 def only_dataloaders(cfg: Config, keep) -> Config:

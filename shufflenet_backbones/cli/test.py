@@ -188,10 +188,12 @@ def main(argv=None) -> None:
         cfg = build_cfg(args)
     except CLIError as err:
         fail('test.py', err)
+    succeeded = False
     try:
         run_test(args, cfg)
+        succeeded = True
     finally:
-        close_distributed()
+        close_distributed(succeeded)
 
 
 def run_test(args, cfg: Config) -> None:

@@ -131,10 +131,12 @@ def main(argv=None) -> None:
         cfg = build_cfg(args)
     except CLIError as err:
         fail('train.py', err)
+    succeeded = False
     try:
         build_runner(cfg).train()
+        succeeded = True
     except (TrainingDivergedError, TooManyBadSamplesError) as err:
         # a diverged loss or too many unreadable samples: one line, no traceback
         fail('train.py', err)
     finally:
-        close_distributed()
+        close_distributed(succeeded)

@@ -8,7 +8,7 @@ The model takes what the config's test pipeline and dataloader produce (a list o
 predictions in original-image pixels, as the PyTorch model's ``predict`` does.
 """
 import json
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -18,8 +18,8 @@ from mmengine.model import BaseModel
 from mmengine.structures import InstanceData, PixelData
 from torch import Tensor
 
-from .export import (META_CLASSES, META_TASK, embedded_config, input_shape,
-                     read_metadata)
+from .export import (META_CLASSES, META_OUTPUTS, META_TASK, embedded_config,
+                     input_shape, read_metadata)
 from .graph_ops import INVALID_SCORE
 from .runtime import InferenceSession
 
@@ -48,6 +48,7 @@ class BackendModel(BaseModel):
         self.dataset_meta = dict(classes=tuple(json.loads(meta[META_CLASSES])))
         self.meta = meta
         self.cfg = embedded_config(meta)
+        self.output_names = json.loads(meta[META_OUTPUTS])  # the session's order
         # detectors with masks: mmdet binarises them at this threshold
         self._mask_thr = (self.cfg.model.get('test_cfg') or {}).get(
             'rcnn', {}).get('mask_thr_binary', 0.5)
@@ -68,7 +69,8 @@ class BackendModel(BaseModel):
             samples = data_samples[start:start + step]
             # a fixed batch size: fill the last chunk with copies of its first image
             filled = chunk + chunk[:1] * (step - len(chunk))
-            outputs = self.session.run(self._feed(filled, samples))
+            outputs = dict(zip(self.output_names,
+                               self.session.run(self._feed(filled, samples))))
             results.extend(self._predictions(outputs, samples))
         return results
 
@@ -76,21 +78,23 @@ class BackendModel(BaseModel):
         paths = [sample.metainfo.get('img_path') for sample in samples]
         return pack_inputs(images, self.task, self.size, paths, self.path)
 
-    def _predictions(self, outputs: List[np.ndarray], samples: list) -> list:
+    def _predictions(self, outputs: Dict[str, np.ndarray], samples: list) -> list:
         for i, sample in enumerate(samples):
             if self.task == 'detection':
+                masks = outputs.get('masks')
                 sample.pred_instances = _instances(
-                    outputs[0][i], outputs[1][i], sample.metainfo,
-                    masks=outputs[2][i] if len(outputs) > 2 else None,
+                    outputs['dets'][i], outputs['labels'][i], sample.metainfo,
+                    masks=None if masks is None else masks[i],
                     mask_thr=self._mask_thr)
             elif self.task == 'segmentation':
-                logits = _seg_logits(outputs[1][i], outputs[0].shape[1:],
-                                     sample.metainfo, self._align_corners)
+                logits = _seg_logits(outputs['logits'][i],
+                                     outputs['labels'].shape[1:], sample.metainfo,
+                                     self._align_corners)
                 sample.seg_logits = PixelData(data=logits)
                 sample.pred_sem_seg = PixelData(
                     data=logits.argmax(dim=0, keepdim=True))
             else:
-                scores = torch.from_numpy(outputs[0][i])
+                scores = torch.from_numpy(outputs['scores'][i])
                 sample.set_pred_score(scores).set_pred_label(scores.argmax())
         return samples
 

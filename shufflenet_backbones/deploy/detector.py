@@ -38,10 +38,32 @@ def _check_nms(cfg, where: str, types=('nms', )) -> None:
     if cfg.nms.get('class_agnostic', False):
         raise UnsupportedModelError(f'{where}.nms.class_agnostic=True: only NMS '
                                     'per class exports')
+    if nms_type == 'soft_nms':
+        _check_soft_nms(cfg, where)
+
+
+def _check_soft_nms(cfg, where: str) -> None:
+    """What :func:`~.graph_ops.grouped_soft_nms_topk` reproduces exactly."""
     method = cfg.nms.get('method', 'linear')
-    if nms_type == 'soft_nms' and method not in SOFT_NMS_METHODS:
+    if method not in SOFT_NMS_METHODS:
         raise UnsupportedModelError(f'{where}.nms.method={method!r}: one of '
                                     f'{SOFT_NMS_METHODS}')
+    if cfg.nms.get('offset', 0) != 0:
+        raise UnsupportedModelError(f'{where}.nms.offset={cfg.nms.offset}: only '
+                                    'offset 0 (mmcv\'s default) exports')
+    # mmcv drops boxes under min_score across classes, sparing the first box
+    # of its call, which is one call per image or per class depending on the box
+    # count; with min_score <= score_thr no box starts under it and this differs
+    min_score = cfg.nms.get('min_score', 1e-3)
+    if min_score > cfg.score_thr:
+        raise UnsupportedModelError(
+            f'{where}.nms.min_score={min_score} is above {where}.score_thr='
+            f'{cfg.score_thr}: only min_score <= score_thr exports')
+
+
+# StandardRoIHead's test-time path, which DetectorGraph writes out
+TEST_TIME_METHODS = ('predict', 'predict_bbox', 'predict_mask', '_bbox_forward',
+                     '_mask_forward')
 
 
 def _check_roi_align(extractor: nn.Module, where: str) -> None:
@@ -75,10 +97,20 @@ def check_supported(detector: nn.Module) -> None:
         raise UnsupportedModelError(
             f'model {name}: the exporter writes out two-stage detectors with an RPN '
             '(Light-Head R-CNN, ThunderNet, Faster / Mask R-CNN)')
-    if not isinstance(detector.roi_head, StandardRoIHead):
+    roi_head = detector.roi_head
+    if not isinstance(roi_head, StandardRoIHead):
         raise UnsupportedModelError(
-            f'model.roi_head {type(detector.roi_head).__name__}: only '
-            'StandardRoIHead (and its subclasses) export')
+            f'model.roi_head {type(roi_head).__name__}: only StandardRoIHead '
+            '(and its subclasses) export')
+    # a subclass that tests otherwise (e.g. Mask Scoring R-CNN's rescoring)
+    # would export as StandardRoIHead, silently
+    changed = [name for name in TEST_TIME_METHODS
+               if getattr(type(roi_head), name) is not getattr(StandardRoIHead, name)]
+    if changed or roi_head.with_shared_head:
+        raise UnsupportedModelError(
+            f'model.roi_head {type(roi_head).__name__}: '
+            f'{", ".join(changed) or "shared_head"} differ(s) from '
+            'StandardRoIHead, whose test-time path alone exports')
     extractor = detector.roi_head.bbox_roi_extractor
     if isinstance(extractor, SingleRoIExtractor):
         _check_roi_align(extractor, 'model.roi_head.bbox_roi_extractor')
@@ -158,7 +190,8 @@ class DetectorGraph(nn.Module):
     clipped, boxes not wider and taller than ``min_bbox_size`` dropped, NMS per
     level and the ``max_per_img`` best proposals; RoI pooling (PSRoIAlign or
     per-level RoIAlign); the R-CNN head; per-class box decoding and clipping,
-    the score threshold, per-class NMS and the ``max_per_img`` best.
+    the score threshold, per-class NMS (or soft-NMS) and the ``max_per_img``
+    best.
 
     Args:
         detector (TwoStageDetector): In eval mode, weights loaded.

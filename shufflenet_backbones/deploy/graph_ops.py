@@ -117,7 +117,10 @@ def grouped_soft_nms_topk(boxes: Tensor, scores: Tensor, score_threshold: float,
     ``iou_threshold``; gaussian: ``exp(-IoU^2 / sigma)``; naive: 0 where IoU >=
     ``iou_threshold``) and drops those that fall below ``min_score``. Scores only
     decrease, so boxes come out best first and the first ``max_num`` are the
-    ``max_num`` best of mmcv's full run. The groups lie along their own axis, so
+    ``max_num`` best of mmcv's full run, provided ``min_score <=
+    score_threshold`` (mmcv also drops boxes that start under ``min_score``,
+    sparing the first box of each of its calls; the exporter refuses configs
+    where that matters). The groups lie along their own axis, so
     a step touches only its group's boxes; the IoUs are taken on the boxes
     shifted apart as mmcv's ``batched_nms`` shifts them (the same rounding).
 

@@ -207,7 +207,8 @@ def test_cpu_distributed_uses_gloo(workspace, monkeypatch):
         train_tool.setup_cpu_distributed(cfg, 'slurm')
 
 
-def test_close_distributed_ends_the_process_group(tmp_path, monkeypatch):
+@pytest.mark.parametrize('succeeded', [True, False])
+def test_close_distributed_ends_the_process_group(succeeded, tmp_path, monkeypatch):
     store = torch.distributed.FileStore(str(tmp_path / 'store'), 1)
     torch.distributed.init_process_group('gloo', store=store, rank=0, world_size=1)
     barriers = []
@@ -215,30 +216,43 @@ def test_close_distributed_ends_the_process_group(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.distributed, 'barrier',
                         lambda *args: barriers.append(barrier(*args)))
     try:
-        train_tool.close_distributed()
+        train_tool.close_distributed(succeeded)
         assert not torch.distributed.is_initialized()
-        assert len(barriers) == 1  # the workers' clean-up is waited for first
+        # after a clean run the workers' clean-up is waited for; after a failure
+        # (maybe this rank's alone) a barrier could wait for ever
+        assert len(barriers) == int(succeeded)
     finally:
         if torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
-    train_tool.close_distributed()  # no process group: nothing to do
+    train_tool.close_distributed(succeeded)  # no process group: nothing to do
 
 
 @pytest.mark.parametrize('tool, run', [(train_tool, 'build_runner'),
                                        (test_tool, 'run_test')])
-def test_tools_end_the_process_group_whatever_the_outcome(tool, run, monkeypatch):
+@pytest.mark.parametrize('crashes', [True, False])
+def test_tools_end_the_process_group_whatever_the_outcome(tool, run, crashes,
+                                                          monkeypatch):
     closed = []
     monkeypatch.setattr(tool, 'parse_args', lambda argv: None)
     monkeypatch.setattr(tool, 'build_cfg', lambda args: Config())
-    monkeypatch.setattr(tool, 'close_distributed', lambda: closed.append(True))
+    monkeypatch.setattr(tool, 'close_distributed', closed.append)
 
-    def crash(*args):
-        raise RuntimeError('crashed')
+    class Runner:
+        def train(self):
+            pass
 
-    monkeypatch.setattr(tool, run, crash)
-    with pytest.raises(RuntimeError, match='crashed'):
+    def result(*args):
+        if crashes:
+            raise RuntimeError('crashed')
+        return Runner()  # build_runner's result; run_test returns nothing
+
+    monkeypatch.setattr(tool, run, result)
+    if crashes:
+        with pytest.raises(RuntimeError, match='crashed'):
+            tool.main()
+    else:
         tool.main()
-    assert closed == [True]
+    assert closed == [not crashes]  # succeeded or not
 
 
 # ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 import torch
+from mmdet.models.roi_heads import StandardRoIHead
 from mmdet.structures import DetDataSample
 from mmengine.config import Config
 
@@ -183,6 +184,16 @@ def test_unsupported_parts_are_named(build_random_model):
     detector = build_random_model('det/lighthead_shufflenetv2_shapes_demo.py')
     detector.test_cfg.rpn.nms = dict(type='soft_nms', iou_threshold=0.5)
     with pytest.raises(UnsupportedModelError, match=r'test_cfg\.rpn\.nms\.type'):
+        DetectorGraph(detector)
+    detector = build_random_model('det/lighthead_shufflenetv2_shapes_demo.py')
+    detector.test_cfg.rcnn.nms = dict(type='soft_nms', iou_threshold=0.5,
+                                      min_score=0.1)
+    with pytest.raises(UnsupportedModelError, match=r'min_score=0\.1 is above'):
+        DetectorGraph(detector)
+    detector = build_random_model('det/lighthead_shufflenetv2_shapes_demo.py')
+    detector.roi_head.__class__ = type('RescoringRoIHead', (StandardRoIHead, ), dict(
+        predict_mask=lambda *args, **kwargs: None))
+    with pytest.raises(UnsupportedModelError, match='RescoringRoIHead: predict_mask'):
         DetectorGraph(detector)
     detector = build_random_model('det/lighthead_shufflenetv2_shapes_demo.py')
     detector.rpn_head.bbox_coder.clip_border = False
