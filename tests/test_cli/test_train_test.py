@@ -338,9 +338,10 @@ def dist_env() -> dict:
 # A gloo rank used to abort at interpreter exit after a successful run ("terminate
 # called without an active exception", SIGABRT; about 1 run in 10 here), a gloo
 # worker freeing a tensor after shutdown had begun: cli.common.close_distributed
-# now waits for the workers first (0 aborts in 40 runs of dist_train.sh on
-# 2026-12-01). The race is inside torch, so a run that still dies that way is run
-# once more; any other failure, or the same abort twice, fails the test.
+# now waits for the workers first (0 aborts in 60 runs of dist_train.sh and
+# dist_test.sh under extra load on 2026-12-01). The race is inside torch, so a run
+# that still dies that way is run once more; any other failure, or the same abort
+# twice, fails the test.
 GLOO_ABORT = 'terminate called without an active exception'
 
 
