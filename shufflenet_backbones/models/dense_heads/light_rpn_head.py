@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from ...registry import register_detection_model
+from ..layers import check_odd_kernel
 from .select_rpn_head import SelectRPNHead
 
 # 5 scales x 5 aspect ratios (height / width) at stride 16: 32 ... 512 px squares
@@ -54,9 +55,7 @@ class LightRPNConv(BaseModule):
                  act_cfg: Optional[dict] = dict(type='ReLU'),
                  init_cfg=None):
         super().__init__(init_cfg)
-        if kernel_size < 1 or kernel_size % 2 == 0:
-            raise ValueError('LightRPNConv: kernel_size must be a positive odd '
-                             f'number ("same" padding), got {kernel_size}')
+        check_odd_kernel(kernel_size, 'LightRPNConv: kernel_size')
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.depthwise = ConvModule(in_channels, in_channels, kernel_size,

@@ -13,6 +13,7 @@ from torch import Tensor
 
 from .activation_checkpoint import checkpointed
 from .channel_shuffle import channel_shuffle, concat_shuffle
+from .kernel_size import check_odd_kernel
 
 ConfigDict = Optional[dict]
 
@@ -168,10 +169,7 @@ class ShuffleV2Unit(nn.Module):
         if out_channels % 2:
             raise ValueError(
                 f'ShuffleV2Unit: out_channels must be even, got {out_channels}')
-        if not isinstance(dw_kernel_size, int) or dw_kernel_size < 1 \
-                or dw_kernel_size % 2 == 0:
-            raise ValueError('ShuffleV2Unit: dw_kernel_size must be an odd integer '
-                             f'(3, 5, ...), got {dw_kernel_size!r}')
+        check_odd_kernel(dw_kernel_size, 'ShuffleV2Unit: dw_kernel_size')
         self.with_cp = with_cp
         self.split = stride == 1 and in_channels == out_channels
         half = out_channels // 2

@@ -7,6 +7,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from ...registry import register_detection_model
+from ..layers import check_odd_kernel
 
 
 @register_detection_model
@@ -58,9 +59,7 @@ class LargeSeparableConv(BaseModule):
                  act_cfg: Optional[dict] = dict(type='ReLU'),
                  init_cfg=dict(type='Normal', layer='Conv2d', std=0.01)):
         super().__init__(init_cfg)
-        if kernel_size < 1 or kernel_size % 2 == 0:
-            raise ValueError('LargeSeparableConv: kernel_size must be a positive odd '
-                             f'number ("same" padding), got {kernel_size}')
+        check_odd_kernel(kernel_size, 'LargeSeparableConv: kernel_size')
         self.in_channels = in_channels
         self.in_index = in_index
         self.out_channels = out_channels
