@@ -24,7 +24,7 @@ model = dict(backbone=dict(norm_cfg=norm_cfg), neck=dict(norm_cfg=norm_cfg))
 # squares without keeping the aspect ratio, as the paper's 320x320 input and the
 # official pipeline; one of the three scales per image
 train_pipeline = [
-    dict(type='SafeLoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='RandomChoiceResize', scales=[(240, 240), (320, 320), (480, 480)],
          keep_ratio=False),
@@ -32,7 +32,7 @@ train_pipeline = [
     dict(type='PackDetInputs')
 ]
 test_pipeline = [
-    dict(type='SafeLoadImageFromFile', on_bad='placeholder'),
+    dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(320, 320), keep_ratio=False),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs',

@@ -21,7 +21,15 @@ that differs from the annotated one is most often a phone photo whose EXIF
 orientation the decoder applied (mmcv's ``color_type='color'`` does; the
 annotation tool may not have): the sides are swapped and a rescale would stretch
 the boxes across the wrong axes, training silently on wrong boxes.
+
+Configs keep mmcv's plain ``LoadImageFromFile`` in their pipelines and say
+``runner_type='SafeLoadingRunner'``: the runner puts the safe loader in with
+:func:`with_safe_loading` when it builds the datasets. The inference APIs of mmdet
+and mmseg find the loading step by the name ``LoadImageFromFile`` and swap it for
+their in-memory loaders, keeping its arguments; a ``SafeLoadImageFromFile`` step
+(or its ``on_bad`` argument) in the config breaks them.
 """
+import copy
 from typing import Optional, Sequence, Tuple
 
 import mmcv
@@ -32,7 +40,7 @@ from mmseg.datasets.transforms import LoadAnnotations
 
 from .bad_samples import SkippedSample, check_image_bytes, report_bad_sample
 
-__all__ = ['SafeLoadImageFromFile', 'SafeLoadSegAnnotations']
+__all__ = ['SafeLoadImageFromFile', 'SafeLoadSegAnnotations', 'with_safe_loading']
 
 _ON_BAD = ('skip', 'placeholder')
 
@@ -280,6 +288,56 @@ class SafeLoadSegAnnotations(LoadAnnotations):
     def __repr__(self) -> str:
         return (f'{super().__repr__()[:-1]}, on_bad={self.on_bad!r}, '
                 f'ignore_index={self.ignore_index})')
+
+
+def _is_plain_loader(step) -> bool:
+    """Whether a pipeline step is mmcv's ``LoadImageFromFile``, under any scope
+    prefix (``mmdet.LoadImageFromFile`` names the same class)."""
+    return (isinstance(step, dict) and isinstance(step.get('type'), str)
+            and step['type'].split('.')[-1] == 'LoadImageFromFile')
+
+
+def with_safe_loading(dataloader_cfg: dict, on_bad: str, **options) -> dict:
+    """A copy of ``dataloader_cfg`` whose datasets load images with
+    :class:`SafeLoadImageFromFile` where they name ``LoadImageFromFile``.
+
+    The step keeps its own arguments (``color_type``, ``backend_args``...) and gets
+    ``on_bad`` and ``options``. Dataset wrappers are followed (``dataset`` of
+    ``RepeatDataset`` / ``ClassBalancedDataset`` / ``MultiImageMixDataset``,
+    ``datasets`` of ``ConcatDataset``); a pipeline that already loads safely is
+    left as it is.
+
+    Args:
+        dataloader_cfg (dict): A dataloader config (``train_dataloader`` ...).
+        on_bad (str): 'skip' (training) or 'placeholder' (validation, test).
+        **options: :class:`SafeLoadImageFromFile`'s ``check_size`` and
+            ``max_bad_in_row``.
+
+    Example:
+        >>> loader = dict(dataset=dict(type='CocoDataset', pipeline=[
+        ...     dict(type='LoadImageFromFile'), dict(type='PackDetInputs')]))
+        >>> with_safe_loading(loader, 'placeholder')['dataset']['pipeline'][0]
+        {'type': 'SafeLoadImageFromFile', 'on_bad': 'placeholder'}
+    """
+    _on_bad_arg(on_bad)
+    unknown = set(options) - {'check_size', 'max_bad_in_row'}
+    if unknown:
+        raise ValueError(f'safe_loading: unknown option(s) {sorted(unknown)}; '
+                         "known: 'check_size', 'max_bad_in_row'")
+    dataloader_cfg = copy.deepcopy(dataloader_cfg)
+
+    def rewrite(dataset_cfg) -> None:
+        if not isinstance(dataset_cfg, dict):
+            return  # a built dataset: nothing to rewrite
+        for step in dataset_cfg.get('pipeline') or []:
+            if _is_plain_loader(step):
+                step.update(type='SafeLoadImageFromFile', on_bad=on_bad, **options)
+        rewrite(dataset_cfg.get('dataset'))
+        for inner in dataset_cfg.get('datasets') or []:
+            rewrite(inner)
+
+    rewrite(dataloader_cfg.get('dataset'))
+    return dataloader_cfg
 
 
 _register_transform(SafeLoadImageFromFile)

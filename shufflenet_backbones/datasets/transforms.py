@@ -24,7 +24,12 @@ class CheckSegLabels(BaseTransform):
     file (after ``reduce_zero_label`` / ``label_map``, which LoadAnnotations applies)
     and before any padding or cropping adds ``ignore_index`` pixels.
 
-    Required keys: ``gt_seg_map``, ``seg_map_path`` (named in the error).
+    Required keys: ``gt_seg_map``, ``seg_map_path`` (named in the error). A
+    sample with neither has no label map to check and passes unchanged: that is
+    inference (mmseg's ``inference_model`` and ``MMSegInferencer`` drop
+    ``LoadAnnotations`` from the test pipeline and keep the other steps). A
+    sample with a ``seg_map_path`` but no ``gt_seg_map`` means the step sits
+    before ``LoadAnnotations``, and raises.
 
     Args:
         num_classes (int): Number of classes of the decode head.
@@ -43,6 +48,12 @@ class CheckSegLabels(BaseTransform):
         self.ignore_index = ignore_index
 
     def transform(self, results: dict) -> dict:
+        if 'gt_seg_map' not in results:
+            if results.get('seg_map_path') is None:
+                return results  # an image without annotations: inference
+            raise KeyError(
+                f"CheckSegLabels: no gt_seg_map for '{results['seg_map_path']}': "
+                'put CheckSegLabels after LoadAnnotations in the pipeline')
         seg = results['gt_seg_map']
         bad = ((seg < 0) | (seg >= self.num_classes)) & (seg != self.ignore_index)
         if bad.any():

@@ -2,9 +2,10 @@ from .bad_samples import BadSampleHook, TooManyBadSamplesError
 from .deploy_hook import DeployBackboneHook
 from .hooks import (SafeCheckpointHook, StopOnNonFiniteLossHook,
                     TrainingDivergedError, atomic_write_text, first_non_finite)
+from .safe_loading_runner import SafeLoadingRunner
 
 __all__ = [
-    'BadSampleHook', 'TooManyBadSamplesError',
-    'DeployBackboneHook', 'SafeCheckpointHook', 'StopOnNonFiniteLossHook',
+    'BadSampleHook', 'TooManyBadSamplesError', 'DeployBackboneHook',
+    'SafeCheckpointHook', 'SafeLoadingRunner', 'StopOnNonFiniteLossHook',
     'TrainingDivergedError', 'atomic_write_text', 'first_non_finite'
 ]

@@ -1,3 +1,9 @@
+import torch.fx
+
 from .ps_roi_align import PSRoIAlign, ps_roi_align
+
+# torch.fx.wrap patches a name in one module's globals: the decorator covers the
+# calls in ps_roi_align.py (PSRoIAlign), this covers ``ops.ps_roi_align(...)``
+torch.fx.wrap('ps_roi_align')
 
 __all__ = ['PSRoIAlign', 'ps_roi_align']

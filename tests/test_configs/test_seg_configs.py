@@ -243,6 +243,18 @@ def test_check_seg_labels_passes_valid_and_ignore(tmp_path):
     assert results['gt_seg_map'].max() == IGNORE_INDEX
 
 
+def test_check_seg_labels_passes_images_without_annotations():
+    """Inference (mmseg's APIs drop LoadAnnotations): nothing to check."""
+    results = dict(img=np.zeros((4, 4, 3), np.uint8), img_path=None)
+    assert CheckSegLabels(num_classes=4)(dict(results)).keys() == results.keys()
+
+
+def test_check_seg_labels_before_load_annotations_raises(tmp_path):
+    """A label map that exists but was not loaded: the step is misplaced."""
+    with pytest.raises(KeyError, match='after LoadAnnotations'):
+        CheckSegLabels(num_classes=4)(dict(seg_map_path=str(tmp_path / 'a.png')))
+
+
 # ---------------------------------------------------------------------------------
 # tools/train.py and tools/test.py, one config per head
 

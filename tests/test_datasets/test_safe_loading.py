@@ -6,13 +6,18 @@ import logging
 import os.path as osp
 
 import cv2
+import mmdet
 import numpy as np
 import pytest
+import torch
+from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.logging import MMLogger
+from mmengine.registry import DefaultScope
 
 from shufflenet_backbones.datasets import (SafeLoadImageFromFile,
-                                           SafeLoadSegAnnotations)
+                                           SafeLoadSegAnnotations,
+                                           with_safe_loading)
 from shufflenet_backbones.datasets.bad_samples import (BAD_SAMPLES_ENV,
                                                        check_image_bytes,
                                                        read_bad_samples)
@@ -166,10 +171,9 @@ def _bad_shapes_data(root):
 
 def _safe_config(tiny_det_config, data_root, max_bad_share=0.05):
     cfg = tiny_det_config(data_root)
-    for split, on_bad in (('train', 'skip'), ('val', 'placeholder'),
-                          ('test', 'placeholder')):
-        pipeline = cfg[f'{split}_dataloader']['dataset']['pipeline']
-        pipeline[0] = dict(type='SafeLoadImageFromFile', on_bad=on_bad)
+    # the shipped configs' way: plain LoadImageFromFile steps, the runner makes
+    # them safe
+    cfg['runner_type'] = 'SafeLoadingRunner'
     cfg['train_dataloader']['sampler']['shuffle'] = False  # the bad one first
     for split in ('train', 'val'):  # skips happen in worker processes
         cfg[f'{split}_dataloader'].update(num_workers=1, persistent_workers=True)
@@ -201,6 +205,28 @@ def test_training_survives_bad_samples(tiny_det_config, bad_data, run_tool):
     assert 'bbox_mAP' in log
 
 
+def test_mmdets_own_test_tool_loads_safely(tiny_det_config, bad_data, run_tool,
+                                           tmp_path):
+    """mmdet's tools/test.py (shipped in the package) builds ``runner_type``, so
+    the safe loading holds there too: the image of the wrong annotated size is
+    scored as a blank, counted, and the run ends with a score."""
+    tmp, _, wrong_size = bad_data
+    cfg = _safe_config(tiny_det_config, str(tmp / 'data'))
+    config = str(tmp_path / 'safe.py')
+    Config(cfg).dump(config)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(cfg['model'])
+    checkpoint = str(tmp_path / 'random.pth')
+    torch.save({'state_dict': model.state_dict()}, checkpoint)
+    mmdet_test = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'test.py')
+    result = run_tool(mmdet_test, config, checkpoint, '--work-dir',
+                      str(tmp_path / 'work'))
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-3000:]
+    assert f'Bad sample replaced by a blank: {wrong_size}' in log
+    assert 'skipped_images: 1' in log and 'images_evaluated: 9' in log
+
+
 def test_training_stops_past_the_bad_share(tiny_det_config, bad_data, run_tool):
     tmp, truncated, _ = bad_data
     config = str(tmp / 'strict.py')
@@ -213,3 +239,33 @@ def test_training_stops_past_the_bad_share(tiny_det_config, bad_data, run_tool):
         'train.py: error: 1 of 50 training samples (2.0%) could not be loaded, '
         f'more than max_bad_share=1.0%: {truncated}')
     assert 'Traceback' not in result.stderr
+
+
+# ---------------------------------------------------------------------------------
+# with_safe_loading: the config rewrite SafeLoadingRunner applies
+
+
+def test_with_safe_loading_follows_wrappers_and_keeps_arguments():
+    plain = dict(type='LoadImageFromFile', color_type='color_ignore_orientation')
+    inner = dict(type='CocoDataset', pipeline=[dict(plain), dict(type='Resize')])
+    loader = dict(batch_size=2, dataset=dict(
+        type='ConcatDataset',
+        datasets=[dict(type='RepeatDataset', times=2, dataset=inner),
+                  dict(inner, pipeline=[dict(type='mmdet.LoadImageFromFile')])]))
+    safe = with_safe_loading(loader, 'placeholder', max_bad_in_row=5)
+    repeated, second = safe['dataset']['datasets']
+    assert repeated['dataset']['pipeline'] == [
+        dict(plain, type='SafeLoadImageFromFile', on_bad='placeholder',
+             max_bad_in_row=5), dict(type='Resize')]
+    assert second['pipeline'][0]['type'] == 'SafeLoadImageFromFile'
+    # the given config is left as it was
+    assert loader['dataset']['datasets'][0]['dataset']['pipeline'][0] == plain
+
+
+def test_with_safe_loading_refuses_bad_options():
+    loader = dict(dataset=dict(pipeline=[dict(type='LoadImageFromFile')]))
+    with pytest.raises(ValueError, match="on_bad must be one of"):
+        with_safe_loading(loader, 'drop')
+    with pytest.raises(ValueError,
+                       match=r"safe_loading: unknown option\(s\) \['size'\]"):
+        with_safe_loading(loader, 'skip', size=True)

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 from mmengine.config import Config
-from mmengine.registry import HOOKS
+from mmengine.registry import HOOKS, RUNNERS
 
 import shufflenet_backbones  # noqa: F401  (registers the hooks)
-from shufflenet_backbones.engine import (SafeCheckpointHook,
+from shufflenet_backbones.datasets import with_safe_loading
+from shufflenet_backbones.engine import (SafeCheckpointHook, SafeLoadingRunner,
                                          StopOnNonFiniteLossHook)
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
@@ -37,13 +38,17 @@ DET_CONFIGS = [name for name in TRAIN_CONFIGS if name.startswith('det/')]
 
 @pytest.mark.parametrize('name', DET_CONFIGS)
 def test_detection_configs_survive_bad_images(name):
-    """Every detection config loads images with SafeLoadImageFromFile (skip in
-    training, a counted blank image in validation and test) and counts the bad
-    ones with BadSampleHook."""
+    """Every detection config names mmcv's plain LoadImageFromFile (what mmdet's
+    inference APIs look for), runs with SafeLoadingRunner, which loads through
+    SafeLoadImageFromFile (skip in training, a counted blank image in validation
+    and test), and counts the bad files with BadSampleHook."""
     cfg = Config.fromfile(str(CONFIGS / name))
-    loaders = {split: cfg[f'{split}_dataloader'].dataset.pipeline[0]
-               for split in ('train', 'val', 'test')}
-    assert {step.type for step in loaders.values()} == {'SafeLoadImageFromFile'}
-    assert loaders['train'].get('on_bad', 'skip') == 'skip'
-    assert loaders['val'].on_bad == loaders['test'].on_bad == 'placeholder'
+    assert RUNNERS.get(cfg.runner_type) is SafeLoadingRunner
+    for split, on_bad in (('train', 'skip'), ('val', 'placeholder'),
+                          ('test', 'placeholder')):
+        loader = cfg[f'{split}_dataloader']
+        assert loader.dataset.pipeline[0].type == 'LoadImageFromFile'
+        safe = with_safe_loading(loader, on_bad)
+        assert safe['dataset']['pipeline'][0] == dict(
+            loader.dataset.pipeline[0], type='SafeLoadImageFromFile', on_bad=on_bad)
     assert 'BadSampleHook' in [h['type'] for h in cfg.custom_hooks]

@@ -8,16 +8,19 @@ metainfo = dict(classes=('circle', 'square', 'triangle'),
 
 # Bad files (unreadable, truncated, or of another size than annotated) are reported
 # naming the file: skipped in training (another sample is drawn), scored as blank
-# images in validation and test (SafeLoadImageFromFile; BadSampleHook counts them).
+# images in validation and test. The pipelines name the plain LoadImageFromFile
+# (what mmdet's inference APIs look for); SafeLoadingRunner loads through
+# SafeLoadImageFromFile, and BadSampleHook counts the bad files.
+runner_type = 'SafeLoadingRunner'
 train_pipeline = [
-    dict(type='SafeLoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='Resize', scale=(image_size, image_size), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]
 test_pipeline = [
-    dict(type='SafeLoadImageFromFile', on_bad='placeholder'),
+    dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(image_size, image_size), keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs',

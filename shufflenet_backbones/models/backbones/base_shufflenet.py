@@ -30,9 +30,9 @@ class BaseShuffleNet(BaseModule):
 
     Output indices: -1 the stem (stride 4), 0-2 stages 2-4, 3 conv5 (V2 only).
     Indices 0 and up mean what they mean in mmpretrain. ``frozen_stages = k >= 0``
-    freezes the stem and the first k entries of ``self.layers``. Layers deeper than
-    the deepest selected output are not kept (a checkpoint's weights for them are
-    reported as unexpected keys and ignored).
+    freezes the stem and the first k entries of ``self.layers``, up to all of them.
+    Layers deeper than the deepest selected output are not kept (a checkpoint's
+    weights for them are reported as unexpected keys and ignored).
 
     Subclasses call :meth:`_build_stem`, fill ``self.layers`` and call
     :meth:`_finish_init` with the stage names and widths.
@@ -137,6 +137,10 @@ class BaseShuffleNet(BaseModule):
                              f'{allowed} ({meanings}), got {self.out_indices}')
         if len(set(self.out_indices)) != len(self.out_indices):
             raise ValueError(f'{name}: out_indices has duplicates: {self.out_indices}')
+        # Up to len(self.layers): the whole backbone can be frozen (a fixed feature
+        # extractor, as mmpretrain's linear-probe configs freeze ResNet with
+        # frozen_stages=4). mmpretrain's ShuffleNets stop one short of that; every
+        # value they accept freezes the same parameters here.
         if self.frozen_stages not in range(-1, len(self.layers) + 1):
             raise ValueError(f'{name}: frozen_stages must be in '
                              f'{list(range(-1, len(self.layers) + 1))} (-1: none, '

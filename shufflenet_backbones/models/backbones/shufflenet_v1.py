@@ -21,10 +21,21 @@ class ShuffleNetV1(BaseShuffleNet):
     ``4 * groups`` (so the bottleneck, a quarter of it, splits into ``groups``) and
     the stem width ``24 * widen_factor`` to the nearest multiple of ``groups`` (so
     the first unit's main branch, ``stage2 - stem`` channels, splits too); neither
-    goes below 90% of the unrounded value. 1x is unchanged, and where mmpretrain's
-    rounding works (e.g. g=3, 0.5x) the widths agree with it; g=8 0.5x gets the
-    stem of 16 that Megvii's release uses. All 25 pairs of ``groups`` in
-    (1, 2, 3, 4, 8) and ``widen_factor`` in (0.25, 0.5, 1.0, 1.5, 2.0) build.
+    goes below 90% of the unrounded value. 1x is unchanged. All 25 pairs of
+    ``groups`` in (1, 2, 3, 4, 8) and ``widen_factor`` in (0.25, 0.5, 1.0, 1.5,
+    2.0) build.
+
+    mmpretrain's ``ShuffleNetV1`` rounds every stage width to a multiple of 8 and
+    takes ``int(24 * widen_factor)`` for the stem. It builds 18 of the 25 pairs and
+    raises at the other 7: g=3 0.25x and g=4 0.25x, 0.5x, 1.5x (the bottleneck,
+    a quarter of the width, does not split into the groups) and g=8 0.25x, 0.5x,
+    1.5x (``stage2 - stem`` does not). Of the 18, the widths are the same at 17;
+    at g=1 0.25x stage 2 has 36 channels here and 40 there (stem 6, stages 3-4
+    72 and 144 in both). The paper's "s x" scales every width by s, and
+    144 * 0.25 = 36 needs no rounding with one group; mmpretrain's multiple of 8
+    makes it 11% wider, so the paper's width is kept. Megvii's release (g=3 and
+    g=8, 0.5x-2x) has the same stage widths as here and the stem of 16 at g=8
+    0.5x, but a stem of 24 at 1.5x, where 24 * 1.5 gives 36 here (40 at g=8).
 
     Args:
         groups (int): Groups of the 1x1 convolutions: 1, 2, 3, 4 or 8. Default: 3.
@@ -32,8 +43,11 @@ class ShuffleNetV1(BaseShuffleNet):
             Default: 1.0.
         out_indices (Sequence[int]): Feature maps to output: -1 stem (stride 4),
             0 / 1 / 2 stages 2 / 3 / 4 (strides 8 / 16 / 32). Default: (2, ).
-        frozen_stages (int): -1 freezes nothing, 0 the stem, k the stem and stages
-            up to index k - 1 (parameters and BN statistics). Default: -1.
+        frozen_stages (int): -1 freezes nothing, 0 the stem, k = 1, 2, 3 the stem
+            and the first k stages (parameters and BN statistics). 3 freezes the
+            whole backbone, for a fixed feature extractor; mmpretrain's
+            ShuffleNetV1 stops at 2, and every value it accepts freezes the same
+            parameters here. Default: -1.
         strides (Sequence[int]): Stride of the first unit of stages 2-4.
             Default: (2, 2, 2).
         dilations (Sequence[int]): Dilation of the depthwise convs of stages 2-4; a

@@ -22,8 +22,11 @@ class ShuffleNetV2(BaseShuffleNet):
         out_indices (Sequence[int]): Feature maps to output: -1 stem (stride 4),
             0 / 1 / 2 stages 2 / 3 / 4 (strides 8 / 16 / 32), 3 conv5 (stride 32).
             Default: (3, ).
-        frozen_stages (int): -1 freezes nothing, 0 the stem, k the stem and
-            ``layers[:k]`` (parameters and BN statistics). Default: -1.
+        frozen_stages (int): -1 freezes nothing, 0 the stem, k = 1, 2, 3 the stem
+            and the first k stages, 4 also conv5: the whole backbone, for a fixed
+            feature extractor (parameters and BN statistics). mmpretrain's
+            ShuffleNetV2 stops at 3, and every value it accepts freezes the same
+            parameters here. Default: -1.
         strides (Sequence[int]): Stride of the first unit of stages 2-4.
             Default: (2, 2, 2).
         dilations (Sequence[int]): Dilation of the depthwise convs of stages 2-4; a

@@ -53,7 +53,8 @@ class SNet(BaseShuffleNet):
             (stride 32, SNet49 only). None: the last one, (3, ) for SNet49 and
             (2, ) for the others. Default: None.
         frozen_stages (int): -1 freezes nothing, 0 the stem, k the stem and
-            ``layers[:k]`` (parameters and BN statistics). Default: -1.
+            ``layers[:k]`` (parameters and BN statistics); the largest, 4 for
+            SNet49 and 3 for the others, freezes the whole backbone. Default: -1.
         strides (Sequence[int]): Stride of the first unit of stages 2-4.
             Default: (2, 2, 2).
         dilations (Sequence[int]): Dilation of the depthwise convs of stages 2-4; a

@@ -18,7 +18,10 @@ class PSRoIExtractor(BaseRoIExtractor):
 
     Args:
         roi_layer (dict): ``dict(type='PSRoIAlign', output_size=7,
-            sampling_ratio=2, mode='avg' | 'max')``.
+            sampling_ratio=2, mode='avg' | 'max')``. ``sampling_ratio`` defaults
+            to 2 here (the papers' 2x2 samples per bin), although
+            :class:`~shufflenet_backbones.ops.PSRoIAlign`, like torchvision's,
+            has no default.
         out_channels (int): Channels per RoI after pooling (10 in the paper); the
             feature map must have ``out_channels * output_size ** 2``.
         featmap_strides (list[int]): One stride: that of the feature map.
@@ -42,6 +45,9 @@ class PSRoIExtractor(BaseRoIExtractor):
     def build_roi_layers(self, layer_cfg: dict,
                          featmap_strides: List[int]) -> nn.ModuleList:
         cfg = dict(layer_cfg)
+        # what configs without it got before PSRoIAlign took torchvision's
+        # signature; keeps their models unchanged
+        cfg.setdefault('sampling_ratio', 2)
         layer_type = cfg.pop('type')
         if layer_type not in ('PSRoIAlign', ops.PSRoIAlign):
             raise ValueError("PSRoIExtractor: roi_layer type must be 'PSRoIAlign', "
