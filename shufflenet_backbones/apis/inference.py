@@ -144,14 +144,35 @@ def config_metainfo(cfg: Config) -> dict:
     return dict(DATASETS.build(dataset_cfg).metainfo)
 
 
+def with_plain_loading(pipeline: List[dict]) -> List[dict]:
+    """``pipeline`` with ``SafeLoadImageFromFile`` steps as ``LoadImageFromFile``.
+
+    The inferencers find the loading step by the name LoadImageFromFile. The
+    shipped configs name it so (SafeLoadingRunner makes it safe); configs
+    written with the safe loader in the pipeline, and files exported or
+    checkpoints saved from them, still name SafeLoadImageFromFile. For inference
+    the images are checked before anything runs (:func:`list_images`), so the
+    plain loader is what is needed.
+    """
+    plain = []
+    for step in pipeline:
+        if step['type'] == 'SafeLoadImageFromFile':
+            step = {k: v for k, v in step.items()
+                    if k not in ('on_bad', 'check_size', 'max_bad_in_row')}
+            step['type'] = 'LoadImageFromFile'
+        plain.append(step)
+    return plain
+
+
 # transforms that read annotations, which images of your own do not have
 ANNOTATION_STEPS = ('LoadAnnotations', 'SafeLoadSegAnnotations', 'CheckSegLabels')
 
 
 def image_only_pipeline(pipeline: List[dict]) -> List[dict]:
-    """A test pipeline for bare images: ``pipeline`` without the steps that read
-    or check annotations."""
-    return [step for step in pipeline if step['type'] not in ANNOTATION_STEPS]
+    """A test pipeline for bare images: :func:`with_plain_loading`, without the
+    steps that read or check annotations."""
+    return [step for step in with_plain_loading(pipeline)
+            if step['type'] not in ANNOTATION_STEPS]
 
 
 class PluginDetInferencer(DetInferencer):
@@ -196,6 +217,11 @@ class PluginDetInferencer(DetInferencer):
         self._config_path = config_path
         # weights=None: mmengine would read the file again; ours comes in below
         super().__init__(model=cfg, weights=None, device=device, **kwargs)
+
+    def _init_pipeline(self, cfg: Config):
+        pipeline = cfg.test_dataloader.dataset.pipeline
+        pipeline[:] = with_plain_loading(pipeline)
+        return super()._init_pipeline(cfg)
 
     def _load_weights_to_model(self, model: torch.nn.Module,
                                checkpoint: Optional[dict], cfg: Config) -> None:

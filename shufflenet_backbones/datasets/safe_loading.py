@@ -40,7 +40,10 @@ from mmseg.datasets.transforms import LoadAnnotations
 
 from .bad_samples import SkippedSample, check_image_bytes, report_bad_sample
 
-__all__ = ['SafeLoadImageFromFile', 'SafeLoadSegAnnotations', 'with_safe_loading']
+__all__ = [
+    'SafeLoadImageFromFile', 'SafeLoadSegAnnotations', 'loads_safely',
+    'with_safe_loading'
+]
 
 _ON_BAD = ('skip', 'placeholder')
 
@@ -291,10 +294,27 @@ class SafeLoadSegAnnotations(LoadAnnotations):
 
 
 def _is_plain_loader(step) -> bool:
-    """Whether a pipeline step is mmcv's ``LoadImageFromFile``, under any scope
-    prefix (``mmdet.LoadImageFromFile`` names the same class)."""
-    return (isinstance(step, dict) and isinstance(step.get('type'), str)
-            and step['type'].split('.')[-1] == 'LoadImageFromFile')
+    """Whether a pipeline step is mmcv's ``LoadImageFromFile``: by name, under any
+    scope prefix (``mmdet.LoadImageFromFile`` names the same class), or as the
+    class itself (new-style configs)."""
+    if not isinstance(step, dict):
+        return False
+    kind = step.get('type')
+    if isinstance(kind, str):
+        return kind.split('.')[-1] == 'LoadImageFromFile'
+    return kind is LoadImageFromFile
+
+
+def loads_safely(dataset) -> bool:
+    """Whether a built dataset (or a wrapper's inner datasets) loads its images
+    with :class:`SafeLoadImageFromFile`."""
+    inner = [getattr(dataset, 'dataset', None),
+             *(getattr(dataset, 'datasets', None) or [])]
+    inner = [d for d in inner if d is not None]
+    if inner:
+        return all(loads_safely(d) for d in inner)
+    transforms = getattr(getattr(dataset, 'pipeline', None), 'transforms', [])
+    return any(isinstance(t, SafeLoadImageFromFile) for t in transforms)
 
 
 def with_safe_loading(dataloader_cfg: dict, on_bad: str, **options) -> dict:

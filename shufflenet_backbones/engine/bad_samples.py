@@ -22,6 +22,7 @@ from mmengine.registry import HOOKS
 from mmengine.runner import IterBasedTrainLoop
 
 from ..datasets.bad_samples import BAD_SAMPLES_ENV, read_bad_samples
+from ..datasets.safe_loading import loads_safely
 
 __all__ = ['BadSampleHook', 'TooManyBadSamplesError']
 
@@ -76,6 +77,7 @@ class BadSampleHook(Hook):
         self._train_size = 0
         self._train_bad: Dict[str, str] = {}
         self._train_read = 0
+        self._warned: set = set()
 
     # --- the record files ---------------------------------------------------------
 
@@ -103,8 +105,23 @@ class BadSampleHook(Hook):
 
     # --- training -------------------------------------------------------------------
 
+    def _check_loading(self, runner, phase: str, dataset) -> None:
+        """Warn once per phase when the dataset loads with the plain loader: the
+        Runner was built without ``runner_type`` (``Runner.from_cfg``, or another
+        ``runner_type``), so a bad file stops the run instead of being counted."""
+        if phase in self._warned or loads_safely(dataset):
+            return
+        self._warned.add(phase)
+        runner.logger.warning(
+            f'BadSampleHook: the {phase} dataset does not load through '
+            "SafeLoadImageFromFile, so bad files are not skipped or counted: build "
+            "the Runner with runner_type='SafeLoadingRunner' and "
+            'mmengine.registry.RUNNERS.build(cfg) (Runner.from_cfg ignores '
+            'runner_type)')
+
     def before_train(self, runner) -> None:
         self._train_size = len(runner.train_dataloader.dataset)
+        self._check_loading(runner, 'train', runner.train_dataloader.dataset)
 
     def _update_train(self) -> None:
         size = self._size('train')
@@ -163,6 +180,7 @@ class BadSampleHook(Hook):
         self._point_to('train')
 
     def before_val_epoch(self, runner) -> None:
+        self._check_loading(runner, 'val', runner.val_dataloader.dataset)
         self._before_eval('val')
 
     def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
@@ -170,6 +188,7 @@ class BadSampleHook(Hook):
                          metrics)
 
     def before_test_epoch(self, runner) -> None:
+        self._check_loading(runner, 'test', runner.test_dataloader.dataset)
         self._before_eval('test')
 
     def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:

@@ -76,6 +76,22 @@ def test_infer_writes_pictures_and_json(workspace, tmp_path, run_tool):
     assert f'{out_dir}/vis/' in result.stdout
 
 
+def test_config_with_the_safe_loader_in_its_pipeline(workspace, tmp_path, capsys):
+    """Configs written with SafeLoadImageFromFile in the test pipeline (the
+    earlier advice; also inside older exported files and checkpoints) still
+    infer: the inferencer gets the plain loader it looks for."""
+    cfg = Config.fromfile(str(CONFIG))
+    cfg.test_dataloader.dataset.pipeline[0] = dict(type='SafeLoadImageFromFile',
+                                                   on_bad='placeholder')
+    old_style = str(tmp_path / 'old_style.py')
+    cfg.dump(old_style)
+    code, out, err = run_main(old_style, workspace['checkpoint'],
+                              workspace['images'][0], '--out-dir', tmp_path / 'out',
+                              '--score-thr', '0', '--device', 'cpu', capsys=capsys)
+    assert code == 0, err[-2000:]
+    assert f"{workspace['images'][0]}: " in out
+
+
 def test_missing_image_is_one_line(workspace, tmp_path, capsys):
     missing = tmp_path / 'no_such.jpg'
     code, _, err = run_main(CONFIG, workspace['checkpoint'], workspace['images'][0],

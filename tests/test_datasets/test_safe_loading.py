@@ -17,7 +17,7 @@ from mmengine.registry import DefaultScope
 
 from shufflenet_backbones.datasets import (SafeLoadImageFromFile,
                                            SafeLoadSegAnnotations,
-                                           with_safe_loading)
+                                           loads_safely, with_safe_loading)
 from shufflenet_backbones.datasets.bad_samples import (BAD_SAMPLES_ENV,
                                                        check_image_bytes,
                                                        read_bad_samples)
@@ -260,6 +260,43 @@ def test_with_safe_loading_follows_wrappers_and_keeps_arguments():
     assert second['pipeline'][0]['type'] == 'SafeLoadImageFromFile'
     # the given config is left as it was
     assert loader['dataset']['datasets'][0]['dataset']['pipeline'][0] == plain
+
+
+def test_with_safe_loading_finds_the_class_of_new_style_configs():
+    from mmcv.transforms import LoadImageFromFile
+    loader = dict(dataset=dict(pipeline=[dict(type=LoadImageFromFile)]))
+    step = with_safe_loading(loader, 'skip')['dataset']['pipeline'][0]
+    assert step == dict(type='SafeLoadImageFromFile', on_bad='skip')
+
+
+def test_bad_sample_hook_warns_when_the_runner_loads_plainly():
+    """Runner.from_cfg ignores runner_type: the hook says so instead of counting
+    nothing in silence."""
+    from types import SimpleNamespace
+
+    from mmcv.transforms import LoadImageFromFile
+    from mmengine.dataset import Compose
+
+    from shufflenet_backbones.engine import BadSampleHook
+    warnings = []
+    logger = SimpleNamespace(warning=warnings.append)
+    plain = SimpleNamespace(pipeline=Compose([LoadImageFromFile()]))
+    safe = SimpleNamespace(pipeline=Compose([SafeLoadImageFromFile()]))
+    wrapped = SimpleNamespace(datasets=[safe, SimpleNamespace(dataset=plain)])
+    assert loads_safely(safe) and not loads_safely(plain)
+    assert not loads_safely(wrapped)
+    hook = BadSampleHook()
+    runner = SimpleNamespace(logger=logger,
+                             test_dataloader=SimpleNamespace(dataset=safe),
+                             val_dataloader=SimpleNamespace(dataset=wrapped))
+    hook.before_test_epoch(runner)
+    assert warnings == []
+    hook.before_val_epoch(runner)
+    hook.before_val_epoch(runner)  # once per phase
+    assert len(warnings) == 1
+    assert "the val dataset does not load through SafeLoadImageFromFile" in warnings[0]
+    assert "runner_type='SafeLoadingRunner'" in warnings[0]
+    hook.after_run(SimpleNamespace())
 
 
 def test_with_safe_loading_refuses_bad_options():
