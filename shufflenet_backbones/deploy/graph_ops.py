@@ -19,8 +19,16 @@ from torchvision.ops import nms as _torchvision_nms
 INVALID_SCORE = -1.0
 
 
-class _NonMaxSuppression(torch.autograd.Function):
-    """ONNX ``NonMaxSuppression`` (opset 10+), with an eager implementation.
+# ONNX ``NonMaxSuppression`` (opset 10+) as a torch op, so that both exporters
+# see one node they translate to it: the TorchScript exporter through the
+# symbolic registered below, the torch.export-based one through
+# :data:`DYNAMO_TRANSLATIONS` (it never calls an autograd.Function's symbolic,
+# and would trace the eager loop, whose output size depends on the scores).
+@torch.library.custom_op('shufflenet_backbones::non_max_suppression',
+                         mutates_args=())
+def non_max_suppression(boxes: Tensor, scores: Tensor, max_per_class: int,
+                        iou_threshold: float, score_threshold: float) -> Tensor:
+    """ONNX ``NonMaxSuppression`` in eager PyTorch.
 
     boxes (N, S, 4) x1 y1 x2 y2, scores (N, C, S) -> selected (M, 3) int64 rows
     ``[image, class, box]``, per (image, class) in descending score order, at
@@ -28,31 +36,62 @@ class _NonMaxSuppression(torch.autograd.Function):
     a box is suppressed by a kept one whose IoU with it exceeds ``iou_threshold``
     -- the rule of torchvision's and mmcv's ``nms``.
     """
+    selected = []
+    for image in range(scores.shape[0]):
+        for cls in range(scores.shape[1]):
+            candidates = (scores[image, cls] > score_threshold).nonzero()[:, 0]
+            keep = _torchvision_nms(boxes[image, candidates],
+                                    scores[image, cls, candidates],
+                                    iou_threshold)[:max_per_class]
+            rows = torch.empty((len(keep), 3), dtype=torch.long)
+            rows[:, 0], rows[:, 1], rows[:, 2] = image, cls, candidates[keep]
+            selected.append(rows)
+    return torch.cat(selected).to(boxes.device)
 
-    @staticmethod
-    def forward(ctx, boxes: Tensor, scores: Tensor, max_per_class: int,
-                iou_threshold: float, score_threshold: float) -> Tensor:
-        selected = []
-        for image in range(scores.shape[0]):
-            for cls in range(scores.shape[1]):
-                candidates = (scores[image, cls] > score_threshold).nonzero()[:, 0]
-                keep = _torchvision_nms(boxes[image, candidates],
-                                        scores[image, cls, candidates],
-                                        iou_threshold)[:max_per_class]
-                rows = torch.empty((len(keep), 3), dtype=torch.long)
-                rows[:, 0], rows[:, 1], rows[:, 2] = image, cls, candidates[keep]
-                selected.append(rows)
-        return torch.cat(selected).to(boxes.device)
 
-    @staticmethod
-    def symbolic(g, boxes, scores, max_per_class, iou_threshold, score_threshold):
-        def constant(value, dtype):
-            return g.op('Constant', value_t=torch.tensor([value], dtype=dtype))
+@non_max_suppression.register_fake
+def _(boxes: Tensor, scores: Tensor, max_per_class: int, iou_threshold: float,
+      score_threshold: float) -> Tensor:
+    # how many boxes survive depends on their values: a size torch.export
+    # leaves symbolic (the graph after it never branches on it)
+    num_selected = torch.library.get_ctx().new_dynamic_size()
+    return boxes.new_empty((num_selected, 3), dtype=torch.long)
 
-        return g.op('NonMaxSuppression', boxes, scores,
-                    constant(max_per_class, torch.long),
-                    constant(iou_threshold, torch.float),
-                    constant(score_threshold, torch.float))
+
+@torch.onnx.symbolic_helper.parse_args('v', 'v', 'i', 'f', 'f')
+def _non_max_suppression_symbolic(g, boxes, scores, max_per_class: int,
+                                  iou_threshold: float, score_threshold: float):
+    def constant(value, dtype):
+        return g.op('Constant', value_t=torch.tensor([value], dtype=dtype))
+
+    return g.op('NonMaxSuppression', boxes, scores,
+                constant(max_per_class, torch.long),
+                constant(iou_threshold, torch.float),
+                constant(score_threshold, torch.float))
+
+
+torch.onnx.register_custom_op_symbolic('shufflenet_backbones::non_max_suppression',
+                                       _non_max_suppression_symbolic, 10)
+
+
+def _non_max_suppression_onnxscript(boxes, scores, max_per_class: int,
+                                    iou_threshold: float, score_threshold: float):
+    # imported here: only a torch.export-based export needs onnxscript
+    from onnxscript import opset18 as op
+
+    # the same constants as the TorchScript symbolic: one graph from both
+    return op.NonMaxSuppression(boxes, scores,
+                                op.Constant(value_ints=[max_per_class]),
+                                op.Constant(value_floats=[iou_threshold]),
+                                op.Constant(value_floats=[score_threshold]))
+
+
+# ``custom_translation_table`` of ``torch.onnx.export(..., dynamo=True)``: the
+# ONNX of this module's custom ops
+DYNAMO_TRANSLATIONS = {
+    torch.ops.shufflenet_backbones.non_max_suppression.default:
+    _non_max_suppression_onnxscript,
+}
 
 
 def batched_nms_topk(boxes: Tensor, scores: Tensor, groups: Tensor,
@@ -79,8 +118,8 @@ def batched_nms_topk(boxes: Tensor, scores: Tensor, groups: Tensor,
         K = min(max_num, S).
     """
     shifted = _separate_groups(boxes, scores > score_threshold, groups)
-    selected = _NonMaxSuppression.apply(shifted, scores[:, None], max_num,
-                                        iou_threshold, score_threshold)
+    selected = non_max_suppression(shifted, scores[:, None], max_num,
+                                   iou_threshold, score_threshold)
     kept = torch.zeros_like(scores, dtype=torch.bool)
     kept[selected[:, 0], selected[:, 2]] = True
     masked = torch.where(kept, scores, torch.full_like(scores, INVALID_SCORE))

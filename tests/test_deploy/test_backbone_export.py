@@ -2,10 +2,10 @@
 TorchScript tracing and ``torch.compile``, each checked against eager PyTorch.
 
 ONNX uses the TorchScript-based exporter (``dynamo=False``), which torch 2.13 still
-ships but warns is deprecated. Its default, the ``torch.export``-based exporter,
-needs the ``onnxscript`` package; the TorchScript path needs only torch (``onnx``
-checks the file, ``onnxruntime`` runs it), offline, and gives the graph dynamic
-batch / height / width axes.
+ships but warns is deprecated, and the project's default for whole models (see
+``deploy/export.py``); it gives the graph dynamic batch / height / width axes.
+The ``torch.export``-based exporter is tested on whole models in
+``test_exporters.py``.
 """
 import onnx
 import onnxruntime as ort

@@ -71,7 +71,13 @@ def test_graph_matches_mmdet(build_random_model, assert_same_detections, name):
     expected = mmdet_predict(detector, images, img_shapes)
     assert len(expected[0].scores) > 10  # something to compare
     for i in range(len(expected)):
-        assert_same_detections(expected[i], dets[i], labels[i], max(h, w))
+        # 98 of 100: with random weights many anchors score within float
+        # rounding of each other, and the graph and mmdet's predict round
+        # differently with more than one thread (Faster R-CNN + FPN
+        # lost 2 of 100 at the nms_pre cut with 2 threads on an AMD EPYC, none
+        # with one); a real difference in the logic moves far more
+        assert_same_detections(expected[i], dets[i], labels[i], max(h, w),
+                               share=0.98)
 
 
 @pytest.mark.parametrize('name', sorted(DETECTORS))

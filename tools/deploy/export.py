@@ -3,6 +3,7 @@ only; onnxruntime and OpenVINO run it).
 
     python tools/deploy/export.py CONFIG CHECKPOINT OUT.onnx [--shape H W]
                                   [--batch N] [--dynamic] [--cfg-options k=v ...]
+                                  [--exporter {torchscript,dynamo}]
 
 The logic lives in :mod:`shufflenet_backbones.deploy.export`.
 """
