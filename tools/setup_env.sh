@@ -90,7 +90,10 @@ else
         "$PY" -m pip uninstall --isolated --disable-pip-version-check -y mmcv
     fi
     say "installing torch + torchvision from $TORCH_REQ (regular builds from the package index)"
-    pip_install -r "$TORCH_REQ" || die "installing torch failed" "check that the package index is reachable; see README 'Installation'"
+    # --isolated skips user and environment settings but not the global pip.conf (e.g.
+    # /etc/xdg/pip), whose 'constraint' can cap torch below $TORCH_PIN: hence the pointer.
+    pip_install -r "$TORCH_REQ" || die "installing torch failed" \
+        "check that the package index is reachable and that no global pip configuration caps torch ('$PY -m pip config debug'); see README 'Installation'"
 fi
 "$PY" -c 'import torchvision, torchvision.ops; torchvision.ops.nms' 2>/dev/null \
     || die "torchvision does not load with this torch (e.g. a +cpu torch with a regular torchvision)" \
