@@ -3,13 +3,13 @@
 Importing the package (what ``custom_imports=dict(imports=['shufflenet_backbones'])``
 does) registers what configs name -- models, ops, transforms, visualizers and
 hooks -- and lets mmengine load its own checkpoints safely under torch >= 2.6 (see
-``safe_checkpoint_loading.py``). Nothing else is imported: the workflow code
-(``cli``, ``apis``, ``data``, ``weights``, ``analysis``) is imported by whoever
-uses it.
+``checkpoint/safe_unpickling.py``). Nothing else is imported: the toolkit
+(``shufflenet_backbones.toolkit``: commands, data tools, weights, deployment,
+analysis) is imported by whoever uses it. docs/layout.md describes the tree.
 """
 from . import (datasets, engine, models,  # noqa: F401  (registers the modules)
                visualization)
-from .safe_checkpoint_loading import allow_mmengine_checkpoints
+from .checkpoint.safe_unpickling import allow_mmengine_checkpoints
 from .version import __version__
 
 allow_mmengine_checkpoints()

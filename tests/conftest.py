@@ -1,21 +1,20 @@
 """Fixtures every test folder shares: a fixed random state and mmdet's scope for
-each test, trained-looking BN layers, digests of generated files, and running the
-scripts of tools/ as a user does."""
+each test, trained-looking BN layers, digests of generated files, truncated files,
+running the scripts of tools/ as a user does, and the tiny detection configs
+(built by tests/config_builders.py)."""
 import hashlib
 import os
-import os.path as osp
 import subprocess
 import sys
 from pathlib import Path
 from typing import Callable, Dict, Optional, Sequence
 
+import config_builders
 import pytest
 import torch
 import torch.nn as nn
 from mmengine.registry import DefaultScope
 from torch.nn.modules.batchnorm import _BatchNorm
-
-from shufflenet_backbones.data import SHAPE_CLASSES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -96,6 +95,20 @@ def file_digests() -> Callable[..., Dict[str, str]]:
     return _file_digests
 
 
+def _truncate(path) -> str:
+    """Cut the file at ``path`` to its first half (what an interrupted copy or
+    download leaves) and return its path."""
+    data = Path(path).read_bytes()
+    Path(path).write_bytes(data[:len(data) // 2])
+    return str(path)
+
+
+@pytest.fixture(scope='session')
+def truncate() -> Callable[..., str]:
+    """``truncate(path)``: see :func:`_truncate`."""
+    return _truncate
+
+
 def _tool_env() -> dict:
     """The environment a tool runs in: this checkout importable, one OpenMP
     thread per process (2 shared cores) and no launcher variables left over."""
@@ -129,103 +142,14 @@ def run_tool() -> Callable[..., subprocess.CompletedProcess]:
     return _run_tool
 
 
-def _tiny_det_config(data_root: str) -> dict:
-    """A tiny RetinaNet (ShuffleNetV2 0.5x, 16-channel FPN) on generated shapes data
-    at ``data_root`` (``shufflenet_backbones.data.generate_shapes_coco``): trains
-    and evaluates in seconds through tools/train.py and tools/test.py."""
-    def dataset(split):
-        return dict(type='CocoDataset', data_root=data_root,
-                    ann_file=f'annotations/instances_{split}.json',
-                    data_prefix=dict(img=f'{split}/'),
-                    metainfo=dict(classes=SHAPE_CLASSES))
-    train_pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations', with_bbox=True),
-        dict(type='Resize', scale=(64, 64), keep_ratio=True),
-        dict(type='PackDetInputs'),
-    ]
-    test_pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='Resize', scale=(64, 64), keep_ratio=True),
-        dict(type='LoadAnnotations', with_bbox=True),
-        dict(type='PackDetInputs',
-             meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                        'scale_factor')),
-    ]
-    evaluator = dict(type='CocoMetric', metric='bbox', ann_file=osp.join(
-        data_root, 'annotations', 'instances_val.json'))
-
-    def loader(pipeline, train):
-        return dict(
-            batch_size=2 if train else 1, num_workers=0, persistent_workers=False,
-            sampler=dict(type='InfiniteSampler' if train else 'DefaultSampler',
-                         shuffle=train),
-            dataset=dict(dataset('train' if train else 'val'), pipeline=pipeline,
-                         test_mode=not train,
-                         filter_cfg=dict(filter_empty_gt=train, min_size=0)))
-
-    return dict(
-        default_scope='mmdet',
-        model=dict(
-            type='RetinaNet',
-            data_preprocessor=dict(
-                type='DetDataPreprocessor', mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_size_divisor=32),
-            backbone=dict(type='ShuffleNetV2', widen_factor=0.5, out_indices=(1, 2)),
-            neck=dict(type='FPN', in_channels=[96, 192], out_channels=16,
-                      start_level=0, add_extra_convs='on_output', num_outs=3),
-            bbox_head=dict(
-                type='RetinaHead', num_classes=len(SHAPE_CLASSES), in_channels=16,
-                stacked_convs=1,
-                feat_channels=16,
-                anchor_generator=dict(type='AnchorGenerator', octave_base_scale=4,
-                                      scales_per_octave=1, ratios=[1.0],
-                                      strides=[16, 32, 64]),
-                bbox_coder=dict(type='DeltaXYWHBBoxCoder',
-                                target_means=[0., 0., 0., 0.],
-                                target_stds=[1., 1., 1., 1.]),
-                loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0,
-                              alpha=0.25, loss_weight=1.0),
-                loss_bbox=dict(type='L1Loss', loss_weight=1.0)),
-            train_cfg=dict(
-                assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5,
-                              neg_iou_thr=0.4, min_pos_iou=0, ignore_iof_thr=-1),
-                sampler=dict(type='PseudoSampler'), allowed_border=-1,
-                pos_weight=-1, debug=False),
-            test_cfg=dict(nms_pre=100, min_bbox_size=0, score_thr=0.0,
-                          nms=dict(type='nms', iou_threshold=0.5),
-                          max_per_img=10)),
-        train_dataloader=loader(train_pipeline, True),
-        val_dataloader=loader(test_pipeline, False),
-        test_dataloader=loader(test_pipeline, False),
-        val_evaluator=evaluator,
-        test_evaluator=evaluator,
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=2, val_interval=2),
-        val_cfg=dict(type='ValLoop'),
-        test_cfg=dict(type='TestLoop'),
-        optim_wrapper=dict(type='OptimWrapper',
-                           optimizer=dict(type='SGD', lr=0.01, momentum=0.9)),
-        default_hooks=dict(
-            timer=dict(type='IterTimerHook'),
-            logger=dict(type='LoggerHook', interval=1),
-            param_scheduler=dict(type='ParamSchedulerHook'),
-            checkpoint=dict(type='CheckpointHook', interval=1, by_epoch=False),
-            sampler_seed=dict(type='DistSamplerSeedHook'),
-            visualization=dict(type='DetVisualizationHook')),
-        # 'nccl' on purpose: the tools must switch to gloo on a CPU-only machine
-        env_cfg=dict(cudnn_benchmark=False,
-                     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-                     dist_cfg=dict(backend='nccl')),
-        visualizer=dict(type='DetLocalVisualizer',
-                        vis_backends=[dict(type='LocalVisBackend')],
-                        name='visualizer'),
-        log_processor=dict(type='LogProcessor', window_size=1, by_epoch=False),
-        log_level='INFO',
-        randomness=dict(seed=0),
-    )
+@pytest.fixture(scope='session')
+def tiny_det_config() -> Callable[[str], dict]:
+    """``tiny_det_config(data_root)``: see :func:`config_builders.tiny_det_config`."""
+    return config_builders.tiny_det_config
 
 
 @pytest.fixture(scope='session')
-def tiny_det_config() -> Callable[[str], dict]:
-    """``tiny_det_config(data_root)``: see :func:`_tiny_det_config`."""
-    return _tiny_det_config
+def safe_loading_det_config() -> Callable[..., dict]:
+    """``safe_loading_det_config(data_root, max_bad_share=0.05)``: see
+    :func:`config_builders.safe_loading_det_config`."""
+    return config_builders.safe_loading_det_config

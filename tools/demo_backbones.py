@@ -2,9 +2,9 @@
 
     python tools/demo_backbones.py [--size H W]
 
-The logic lives in :mod:`shufflenet_backbones.analysis.backbone_summary`.
+The command is :mod:`shufflenet_backbones.toolkit.cli.demo_backbones`.
 """
-from shufflenet_backbones.analysis.backbone_summary import main
+from shufflenet_backbones.toolkit.cli.demo_backbones import main
 
 if __name__ == '__main__':
     main()

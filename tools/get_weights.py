@@ -3,9 +3,10 @@
     python tools/get_weights.py NAME [--dir checkpoints]
     python tools/get_weights.py --list
 
-The table and the logic live in :mod:`shufflenet_backbones.weights.model_zoo`.
+The command is :mod:`shufflenet_backbones.toolkit.cli.get_weights`; the table is
+:mod:`shufflenet_backbones.toolkit.weights.zoo`.
 """
-from shufflenet_backbones.weights.model_zoo import main
+from shufflenet_backbones.toolkit.cli.get_weights import main
 
 if __name__ == '__main__':
     main()

@@ -5,9 +5,9 @@ as JSON in OUT_DIR/preds/.
     python tools/infer.py CONFIG CHECKPOINT IMAGE_OR_DIR [IMAGE_OR_DIR ...]
                           [--out-dir DIR] [--score-thr 0.3] [--device cpu]
 
-The logic lives in :mod:`shufflenet_backbones.apis.inference`.
+The command is :mod:`shufflenet_backbones.toolkit.cli.infer`.
 """
-from shufflenet_backbones.apis.inference import main
+from shufflenet_backbones.toolkit.cli.infer import main
 
 if __name__ == '__main__':
     main()

@@ -70,12 +70,12 @@ backbone starts from checkpoints/shufflenetv2_x1_0.pth (tools/train.py says how 
 torchvision's) or, with model.backbone.init_cfg=None added, from scratch:
   $PY tools/train.py configs/det/lighthead_shufflenetv2.py --work-dir work_dirs/my_data --cfg-options model.roi_head.bbox_head.num_classes=2 train_dataloader.dataset.data_root=$MY_DATA/ val_dataloader.dataset.data_root=$MY_DATA/ val_evaluator.ann_file=$MY_DATA/annotations/instances_val2017.json 'train_dataloader.dataset.metainfo.classes=(cat,dog)' 'val_dataloader.dataset.metainfo.classes=(cat,dog)'
 deploy the whole detector: one ONNX file (standard ops), evaluated and run by onnxruntime or
-OpenVINO (--backend openvino), and its INT8 version (README, Deployment):
+OpenVINO (--backend openvino), and its INT8 version (docs/deployment.md):
   $PY tools/deploy/export.py $CONFIG $CHECKPOINT $WORK_DIR/detector.onnx
   $PY tools/test.py $CONFIG $WORK_DIR/detector.onnx --backend onnxruntime --work-dir $WORK_DIR
   $PY tools/deploy/infer.py $WORK_DIR/detector.onnx $DATA_DIR/val/000000.png --out-dir $WORK_DIR/deploy_infer
   $PY tools/deploy/quantize.py $WORK_DIR/detector.onnx --calib $CONFIG --out $WORK_DIR/detector_int8.onnx
 export the trained backbone, for init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')
 in another config:
-  $PY tools/model_converters/export_backbone.py $CHECKPOINT $WORK_DIR/backbone.pth
+  $PY tools/model_converters/extract_backbone.py $CHECKPOINT $WORK_DIR/backbone.pth
 NEXT

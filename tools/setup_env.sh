@@ -93,7 +93,7 @@ else
     # --isolated skips user and environment settings but not the global pip.conf (e.g.
     # /etc/xdg/pip), whose 'constraint' can cap torch below $TORCH_PIN: hence the pointer.
     pip_install -r "$TORCH_REQ" || die "installing torch failed" \
-        "check that the package index is reachable and that no global pip configuration caps torch ('$PY -m pip config debug'); see README 'Installation'"
+        "check that the package index is reachable and that no global pip configuration caps torch ('$PY -m pip config debug'); see docs/installation.md"
 fi
 "$PY" -c 'import torchvision, torchvision.ops; torchvision.ops.nms' 2>/dev/null \
     || die "torchvision does not load with this torch (e.g. a +cpu torch with a regular torchvision)" \
@@ -148,7 +148,7 @@ build_mmcv_wheel() {
     # would silently skip the ops); --no-cache-dir: pip's own cache ignores torch.
     # FORCE_CUDA follows the machine: CUDA ops only where a GPU is visible.
     # -g0: no debug information. It made the objects 16x larger and the build
-    # several times slower (README, Installation); nobody steps into mmcv's ops.
+    # several times slower (docs/installation.md); nobody steps into mmcv's ops.
     local rc=0
     CFLAGS="${CFLAGS:-} -g0" MAX_JOBS="${MAX_JOBS:-2}" "$PY" -m pip wheel --isolated --no-build-isolation --no-cache-dir --no-deps \
         -w "$out" "$spec" || rc=$?

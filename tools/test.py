@@ -5,9 +5,9 @@ config (mmdet 3.x's command line).
                                            [--deploy] [--work-dir DIR]
                                            [--cfg-options k=v ...]
 
-The logic lives in :mod:`shufflenet_backbones.cli.test`.
+The command is :mod:`shufflenet_backbones.toolkit.cli.test`.
 """
-from shufflenet_backbones.cli.test import main
+from shufflenet_backbones.toolkit.cli.test import main
 
 if __name__ == '__main__':
     main()

@@ -3,9 +3,9 @@
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
                                  [--cfg-options k=v ...] [--launcher pytorch]
 
-The logic lives in :mod:`shufflenet_backbones.cli.train`.
+The command is :mod:`shufflenet_backbones.toolkit.cli.train`.
 """
-from shufflenet_backbones.cli.train import main
+from shufflenet_backbones.toolkit.cli.train import main
 
 if __name__ == '__main__':
     main()

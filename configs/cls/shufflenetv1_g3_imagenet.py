@@ -2,7 +2,7 @@
 # recipe of configs/_base_/schedules/shufflenet_imagenet.py. Megvii's release of
 # that recipe: 138 MFLOPs, 32.2% top-1 error. For configs/det/*shufflenetv1.py:
 #
-#   python tools/model_converters/export_backbone.py \
+#   python tools/model_converters/extract_backbone.py \
 #       work_dirs/shufflenetv1_g3_imagenet/iter_300000.pth \
 #       checkpoints/shufflenetv1_g3_x1_0.pth
 _base_ = './shufflenetv2_imagenet.py'

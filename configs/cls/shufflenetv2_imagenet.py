@@ -3,7 +3,7 @@
 # recipe: 146 MFLOPs, 30.6% top-1 error.
 #
 #   python tools/train.py configs/cls/shufflenetv2_imagenet.py       # 8 x 128
-#   python tools/model_converters/export_backbone.py \
+#   python tools/model_converters/extract_backbone.py \
 #       work_dirs/shufflenetv2_imagenet/iter_300000.pth \
 #       checkpoints/shufflenetv2_x1_0.pth                          # for configs/det
 _base_ = [

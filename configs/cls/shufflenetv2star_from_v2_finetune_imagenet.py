@@ -13,13 +13,13 @@
 #   V2 at the first step. Frozen, training starts exactly at V2's loss.
 #
 #   python tools/train.py configs/cls/shufflenetv2star_from_v2_finetune_imagenet.py
-#   python tools/model_converters/export_backbone.py \
+#   python tools/model_converters/extract_backbone.py \
 #       work_dirs/shufflenetv2star_from_v2_finetune_imagenet/iter_30000.pth \
 #       checkpoints/shufflenetv2star_x1_0.pth          # then type='Pretrained'
 #
 # checkpoints/shufflenetv2_x1_0.pth must hold the classifier head (head.fc.*), as
 # tools/model_converters/torchvision2shufflenet.py writes it; for a backbone-only
-# file (export_backbone.py) add --cfg-options model.head.init_cfg=None.
+# file (extract_backbone.py) add --cfg-options model.head.init_cfg=None.
 _base_ = './shufflenetv2star_imagenet.py'
 
 v2_checkpoint = 'checkpoints/shufflenetv2_x1_0.pth'

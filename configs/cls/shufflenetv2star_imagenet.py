@@ -3,7 +3,7 @@
 # ImageNet weights for it; this trains them with V2's recipe, for
 # configs/det/*shufflenetv2star*.py:
 #
-#   python tools/model_converters/export_backbone.py \
+#   python tools/model_converters/extract_backbone.py \
 #       work_dirs/shufflenetv2star_imagenet/iter_300000.pth \
 #       checkpoints/shufflenetv2star_x1_0.pth
 _base_ = './shufflenetv2_imagenet.py'

@@ -7,7 +7,7 @@
 # SNet146 reaches 32.2% top-1 error with it (its snet-training/README.md).
 #
 #   python tools/train.py configs/cls/snet146_imagenet.py            # 8 x 128
-#   python tools/model_converters/export_backbone.py \
+#   python tools/model_converters/extract_backbone.py \
 #       work_dirs/snet146_imagenet/iter_300000.pth \
 #       checkpoints/snet146_imagenet.pth                        # for configs/det
 _base_ = './shufflenetv2_imagenet.py'

@@ -5,7 +5,7 @@
 # shufflenet_backbones.models.SNet).
 #
 #   python tools/train.py configs/cls/snet49_imagenet.py             # 8 x 128
-#   python tools/model_converters/export_backbone.py \
+#   python tools/model_converters/extract_backbone.py \
 #       work_dirs/snet49_imagenet/iter_300000.pth \
 #       checkpoints/snet49_imagenet.pth                         # for configs/det
 _base_ = './shufflenetv2_imagenet.py'

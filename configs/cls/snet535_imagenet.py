@@ -4,7 +4,7 @@
 # 535 MFLOPs, as the paper says.
 #
 #   python tools/train.py configs/cls/snet535_imagenet.py            # 8 x 128
-#   python tools/model_converters/export_backbone.py \
+#   python tools/model_converters/extract_backbone.py \
 #       work_dirs/snet535_imagenet/iter_300000.pth \
 #       checkpoints/snet535_imagenet.pth                        # for configs/det
 _base_ = './shufflenetv2_imagenet.py'

@@ -4,7 +4,7 @@
 # PretrainedV2: every V2 weight copied, each extra depthwise conv + BN set to the
 # identity, so that at iteration 0 V2* computes V2's features (BN frozen here).
 # With V2* weights of your own (configs/cls/shufflenetv2star*_imagenet.py, then
-# tools/model_converters/export_backbone.py) write
+# tools/model_converters/extract_backbone.py) write
 # init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.') instead.
 _base_ = './lighthead_shufflenetv2.py'
 

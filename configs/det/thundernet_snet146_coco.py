@@ -62,7 +62,7 @@ auto_scale_lr = dict(enable=False, base_batch_size=64)
 # diverging runs stop at the first non-finite loss; checkpoints are never written
 # with non-finite weights, and are written atomically
 # (shufflenet_backbones/engine/hooks.py); bad input files are counted and listed
-# (shufflenet_backbones/engine/bad_samples.py)
+# (shufflenet_backbones/engine/bad_sample_hook.py)
 custom_hooks = [dict(type='StopOnNonFiniteLossHook'), dict(type='BadSampleHook')]
 default_hooks = dict(
     checkpoint=dict(type='SafeCheckpointHook', by_epoch=False, interval=25000,

@@ -4,7 +4,7 @@
 mmseg and mmpretrain alike) and :class:`SafeLoadSegAnnotations` mmseg's
 ``LoadAnnotations``. A file that does not decode, is truncated, or (detection)
 decodes to another size than its annotation says is reported once, naming the file
-(:func:`~.bad_samples.report_bad_sample`), and then:
+(:func:`~.bad_sample_log.report_bad_sample`), and then:
 
 - ``on_bad='skip'`` (training): the transform returns None and mmengine's
   ``BaseDataset`` loads another sample instead (its refetch);
@@ -38,7 +38,7 @@ from mmcv.transforms import LoadImageFromFile
 from mmengine import fileio
 from mmseg.datasets.transforms import LoadAnnotations
 
-from .bad_samples import SkippedSample, check_image_bytes, report_bad_sample
+from .bad_sample_log import SkippedSample, check_image_bytes, report_bad_sample
 
 __all__ = [
     'SafeLoadImageFromFile', 'SafeLoadSegAnnotations', 'loads_safely',

@@ -1,4 +1,4 @@
-from .bad_samples import BadSampleHook, TooManyBadSamplesError
+from .bad_sample_hook import BadSampleHook, TooManyBadSamplesError
 from .deploy_hook import DeployBackboneHook
 from .hooks import (SafeCheckpointHook, StopOnNonFiniteLossHook,
                     TrainingDivergedError, atomic_write_text, first_non_finite)

@@ -4,7 +4,7 @@ Every config builds in mmpretrain's scope with this package's backbone, follows 
 papers' recipe and takes one training step. Then the ShuffleNet V1 (g=3) and V2
 configs run end to end as a user runs them: tools/train.py for 2 iterations on a
 tiny ImageNet-style folder (generate_imagenet_folder), tools/test.py,
-tools/model_converters/export_backbone.py, and the exported weights loaded into the
+tools/model_converters/extract_backbone.py, and the exported weights loaded into the
 detection configs' backbone. About 1.5 minutes on 2 CPU cores.
 """
 import os.path as osp
@@ -23,15 +23,15 @@ from mmpretrain.structures import DataSample
 from torch.nn.modules.batchnorm import _BatchNorm
 
 import shufflenet_backbones  # noqa: F401  (registers ours, allow-lists checkpoints)
-from shufflenet_backbones.data import generate_imagenet_folder
 from shufflenet_backbones.models import (ShuffleNetV1, ShuffleNetV2,
                                          ShuffleNetV2Star, SNet)
+from shufflenet_backbones.toolkit.data import generate_imagenet_folder
 
 ROOT = Path(__file__).parents[2]
 CLS_CONFIGS = sorted((ROOT / 'configs' / 'cls').glob('*.py'))
 TRAIN = str(ROOT / 'tools' / 'train.py')
 TEST = str(ROOT / 'tools' / 'test.py')
-EXPORT = str(ROOT / 'tools' / 'model_converters' / 'export_backbone.py')
+EXPORT = str(ROOT / 'tools' / 'model_converters' / 'extract_backbone.py')
 
 # config -> (our backbone class, the attributes that select its widths)
 EXPECTED = {
@@ -282,7 +282,7 @@ def test_export_keeps_only_the_backbone(trained, exported):
     assert meta['iter'] == 2 and meta['num_tensors'] == len(expected)
     assert meta['backbone']['type'] == ('shufflenet_backbones.' +
                                         trained['backbone_cls'].__name__)
-    assert meta['exported_from'] == osp.abspath(trained['checkpoint'])
+    assert meta['extracted_from'] == osp.abspath(trained['checkpoint'])
 
 
 def test_exported_backbone_loads_into_detector_backbone(trained, exported):

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from shufflenet_backbones.data import SHAPE_CLASSES, generate_shapes_coco
+from shufflenet_backbones.toolkit.data import (SHAPE_CLASSES,
+                                               generate_shapes_coco)
 
 ROOT = Path(__file__).parents[2]
 

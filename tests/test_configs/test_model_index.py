@@ -17,9 +17,9 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from shufflenet_backbones import models
-from shufflenet_backbones.analysis.complexity import (classifier_multiply_adds,
-                                                      classifier_params)
-from shufflenet_backbones.weights.model_zoo import get_weights_command
+from shufflenet_backbones.toolkit.analysis.complexity import (
+    classifier_multiply_adds, classifier_params)
+from shufflenet_backbones.toolkit.weights.zoo import get_weights_command
 
 ROOT = Path(__file__).parents[2]
 CONFIGS = sorted(

@@ -1,8 +1,9 @@
 """Segmentation: every ``configs/seg`` config builds, takes one training step and
-predicts; the generated COCO-Stuff-layout shapes data; ``CheckSegLabels``; and the
-FCN demo config and the DeepLabV3+ COCO-Stuff config, each trained for 2 iterations
-by tools/train.py and evaluated by tools/test.py (subprocesses) on the generated
-data. About 1.5 minutes on 2 CPU cores."""
+predicts; the generated COCO-Stuff-layout shapes data; and the FCN demo config and
+the DeepLabV3+ COCO-Stuff config, each trained for 2 iterations by tools/train.py
+and evaluated by tools/test.py (subprocesses) on the generated data. About 1.5
+minutes on 2 CPU cores. CheckSegLabels itself: tests/test_datasets/test_transforms.py.
+"""
 import re
 from pathlib import Path
 
@@ -14,17 +15,16 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.structures import PixelData
 from mmseg.datasets import COCOStuffDataset
-from mmseg.registry import MODELS, TRANSFORMS
+from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from PIL import Image
 
 import shufflenet_backbones  # noqa: F401
-from shufflenet_backbones.data.cli import generate_shapes_stuff_main
-from shufflenet_backbones.data.synthetic_shapes import SHAPE_PALETTE
-from shufflenet_backbones.data.synthetic_stuff import (IGNORE_INDEX,
-                                                       STUFF_CLASSES,
-                                                       generate_shapes_stuff)
-from shufflenet_backbones.datasets.transforms import CheckSegLabels
+from shufflenet_backbones.toolkit.cli.generate_data import \
+    generate_shapes_stuff_main
+from shufflenet_backbones.toolkit.data.synthetic_shapes import SHAPE_PALETTE
+from shufflenet_backbones.toolkit.data.synthetic_stuff import (
+    IGNORE_INDEX, STUFF_CLASSES, generate_shapes_stuff)
 
 ROOT = Path(__file__).parents[2]
 SEG_CONFIGS = sorted((ROOT / 'configs' / 'seg').glob('*.py'))
@@ -206,53 +206,6 @@ def test_generator_cli(tmp_path, capsys):
     assert len(list((out / 'images' / 'train2017').glob('*.jpg'))) == 2
     assert len(list((out / 'annotations' / 'val2017').glob('*.png'))) == 1
     assert 'train: 2 images' in capsys.readouterr().out
-
-
-# ---------------------------------------------------------------------------------
-# CheckSegLabels
-
-
-def load_and_check(path, num_classes):
-    with DefaultScope.overwrite_default_scope('mmseg'):
-        load = TRANSFORMS.build(dict(type='LoadAnnotations'))
-        check = TRANSFORMS.build(dict(type='CheckSegLabels', num_classes=num_classes))
-    assert isinstance(check, CheckSegLabels)  # registered in mmseg's TRANSFORMS
-    results = dict(seg_map_path=str(path), reduce_zero_label=False, seg_fields=[])
-    return check(load(results))
-
-
-def test_check_seg_labels_names_file_and_values(tmp_path):
-    labels = np.zeros((8, 8), np.uint8)
-    labels[0, :2] = (4, 200)
-    labels[1] = IGNORE_INDEX
-    path = tmp_path / 'bad_labelTrainIds.png'
-    Image.fromarray(labels).save(path)
-    with pytest.raises(ValueError) as err:
-        load_and_check(path, num_classes=4)
-    message = str(err.value)
-    assert str(path) in message
-    assert re.search(r'ignore index 255: 4, 200 \(2 pixels\)', message), message
-
-
-def test_check_seg_labels_passes_valid_and_ignore(tmp_path):
-    labels = np.full((8, 8), 3, np.uint8)
-    labels[0] = IGNORE_INDEX
-    path = tmp_path / 'good_labelTrainIds.png'
-    Image.fromarray(labels).save(path)
-    results = load_and_check(path, num_classes=4)
-    assert results['gt_seg_map'].max() == IGNORE_INDEX
-
-
-def test_check_seg_labels_passes_images_without_annotations():
-    """Inference (mmseg's APIs drop LoadAnnotations): nothing to check."""
-    results = dict(img=np.zeros((4, 4, 3), np.uint8), img_path=None)
-    assert CheckSegLabels(num_classes=4)(dict(results)).keys() == results.keys()
-
-
-def test_check_seg_labels_before_load_annotations_raises(tmp_path):
-    """A label map that exists but was not loaded: the step is misplaced."""
-    with pytest.raises(KeyError, match='after LoadAnnotations'):
-        CheckSegLabels(num_classes=4)(dict(seg_map_path=str(tmp_path / 'a.png')))
 
 
 # ---------------------------------------------------------------------------------

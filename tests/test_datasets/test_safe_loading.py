@@ -1,29 +1,22 @@
-"""Bad input: the safe loading transforms, the bad-sample hook, and a training run
-on a shapes dataset with truncated images, a wrong annotated size and a label
-outside the classes (issue 12)."""
-import json
-import logging
-import os.path as osp
+"""The safe loading of datasets/safe_loading.py: ``SafeLoadImageFromFile`` and
+``SafeLoadSegAnnotations`` on whole, truncated, missing, garbage and wrongly sized
+files (skip or placeholder, the bad-in-a-row limit), their registration, and
+``with_safe_loading``, the config rewrite that SafeLoadingRunner applies (issue
+12). How a bad file is told and recorded: test_bad_sample_log.py; counting them
+and the training runs on bad data: tests/test_engine/."""
+from types import SimpleNamespace
 
 import cv2
-import mmdet
 import numpy as np
 import pytest
-import torch
-from mmdet.registry import MODELS
-from mmengine.config import Config
-from mmengine.logging import MMLogger
-from mmengine.registry import DefaultScope
+from mmcv.transforms import LoadImageFromFile
+from mmengine.dataset import Compose
 
 from shufflenet_backbones.datasets import (SafeLoadImageFromFile,
                                            SafeLoadSegAnnotations,
                                            loads_safely, with_safe_loading)
-from shufflenet_backbones.datasets.bad_samples import (BAD_SAMPLES_ENV,
-                                                       check_image_bytes,
-                                                       read_bad_samples)
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TRAIN = osp.join(ROOT, 'tools', 'train.py')
+from shufflenet_backbones.datasets.bad_sample_log import (BAD_SAMPLES_ENV,
+                                                          read_bad_samples)
 
 
 def _write(path, img):
@@ -31,34 +24,11 @@ def _write(path, img):
     return str(path)
 
 
-def _truncate(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    with open(path, 'wb') as f:
-        f.write(data[:len(data) // 2])
-
-
 @pytest.fixture
 def images(tmp_path):
     rng = np.random.default_rng(0)
     img = rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)
     return {ext: _write(tmp_path / f'img.{ext}', img) for ext in ('png', 'jpg')}
-
-
-@pytest.fixture
-def warnings_seen():
-    """The messages MMLogger's current instance warns with."""
-    seen = []
-
-    class Catch(logging.Handler):
-        def emit(self, record):
-            seen.append(record.getMessage())
-
-    logger = MMLogger.get_current_instance()
-    handler = Catch(level=logging.WARNING)
-    logger.addHandler(handler)
-    yield seen
-    logger.removeHandler(handler)
 
 
 @pytest.mark.parametrize('ext', ['png', 'jpg'])
@@ -69,12 +39,12 @@ def test_whole_image_loads(images, ext):
 
 @pytest.mark.parametrize('ext', ['png', 'jpg'])
 def test_truncated_image_is_skipped_with_one_warning(images, ext, warnings_seen,
-                                                     tmp_path, monkeypatch):
+                                                     tmp_path, monkeypatch,
+                                                     truncate):
     record = str(tmp_path / 'record.jsonl')
     monkeypatch.setenv(BAD_SAMPLES_ENV, record)
-    _truncate(images[ext])
-    # OpenCV alone decodes half a file without raising: the check must see it
-    assert check_image_bytes(open(images[ext], 'rb').read()) is not None
+    # OpenCV alone decodes half a file without raising (test_bad_sample_log.py)
+    truncate(images[ext])
     assert SafeLoadImageFromFile()(dict(img_path=images[ext])) is None
     named = [m for m in warnings_seen if images[ext] in m]
     assert len(named) == 1, warnings_seen
@@ -98,8 +68,8 @@ def test_size_mismatch_skips_and_names_exif(images, warnings_seen):
     assert SafeLoadImageFromFile()(dict(info, height=48, width=64)) is not None
 
 
-def test_placeholder_keeps_the_sample_for_evaluation(images):
-    _truncate(images['png'])
+def test_placeholder_keeps_the_sample_for_evaluation(images, truncate):
+    truncate(images['png'])
     results = SafeLoadImageFromFile(on_bad='placeholder')(
         dict(img_path=images['png'], height=40, width=30))
     assert results['bad_sample'] is True
@@ -123,12 +93,12 @@ def _seg_sample(tmp_path):
                 seg_fields=[])
 
 
-def test_truncated_label_map_is_skipped(tmp_path):
+def test_truncated_label_map_is_skipped(tmp_path, truncate):
     sample = _seg_sample(tmp_path)
     loaded = SafeLoadSegAnnotations()(
         SafeLoadImageFromFile()(dict(sample, seg_fields=[])))
     assert (loaded['gt_seg_map'] == 1).all()
-    _truncate(sample['seg_map_path'])
+    truncate(sample['seg_map_path'])
     results = SafeLoadImageFromFile()(dict(sample, seg_fields=[]))
     assert SafeLoadSegAnnotations()(results) is None
     blank = SafeLoadSegAnnotations(on_bad='placeholder')(
@@ -143,102 +113,15 @@ def test_registered_for_each_library(scope):
     assert registry.get('SafeLoadImageFromFile') is SafeLoadImageFromFile
 
 
-# ---------------------------------------------------------------------------------
-# acceptance: a training run on bad data
-
-
-def _bad_shapes_data(root):
-    from shufflenet_backbones.data import generate_shapes_coco
-    generate_shapes_coco(root, num_train=50, num_val=10, image_size=64)
-    ann = osp.join(root, 'annotations', 'instances_{}.json')
-    with open(ann.format('train')) as f:
-        train = json.load(f)
-    truncated = osp.join(root, 'train', train['images'][0]['file_name'])
-    _truncate(truncated)  # 1 of 50: 2 %
-    # a label outside the classes (mmdet drops it)
-    train['annotations'].append(dict(train['annotations'][0], id=10**6,
-                                     category_id=99))
-    with open(ann.format('train'), 'w') as f:
-        json.dump(train, f)
-    with open(ann.format('val')) as f:
-        val = json.load(f)
-    wrong = val['images'][0]
-    wrong['width'], wrong['height'] = wrong['width'] * 2, wrong['height'] * 2
-    with open(ann.format('val'), 'w') as f:
-        json.dump(val, f)
-    return truncated, osp.join(root, 'val', wrong['file_name'])
-
-
-def _safe_config(tiny_det_config, data_root, max_bad_share=0.05):
-    cfg = tiny_det_config(data_root)
-    # the shipped configs' way: plain LoadImageFromFile steps, the runner makes
-    # them safe
-    cfg['runner_type'] = 'SafeLoadingRunner'
-    cfg['train_dataloader']['sampler']['shuffle'] = False  # the bad one first
-    for split in ('train', 'val'):  # skips happen in worker processes
-        cfg[f'{split}_dataloader'].update(num_workers=1, persistent_workers=True)
-    cfg['train_cfg'] = dict(type='IterBasedTrainLoop', max_iters=2, val_interval=2)
-    cfg['custom_hooks'] = [dict(type='BadSampleHook', max_bad_share=max_bad_share)]
-    cfg['custom_imports'] = dict(imports=['shufflenet_backbones',
-                                          'shufflenet_backbones.engine'])
-    return cfg
-
-
-@pytest.fixture(scope='module')
-def bad_data(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp('bad_input')
-    truncated, wrong_size = _bad_shapes_data(str(tmp / 'data'))
-    return tmp, truncated, wrong_size
-
-
-def test_training_survives_bad_samples(tiny_det_config, bad_data, run_tool):
-    tmp, truncated, wrong_size = bad_data
-    config = str(tmp / 'safe.py')
-    Config(_safe_config(tiny_det_config, str(tmp / 'data'))).dump(config)
-    result = run_tool(TRAIN, config, '--work-dir', str(tmp / 'work'))
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log[-3000:]
-    assert f'Bad sample skipped: {truncated}' in log
-    assert '1 of 50 training samples skipped' in log
-    assert f'{wrong_size}: decoded size 64x64 (HxW) differs' in log
-    assert 'skipped_images: 1' in log and 'images_evaluated: 9' in log
-    assert 'bbox_mAP' in log
-
-
-def test_mmdets_own_test_tool_loads_safely(tiny_det_config, bad_data, run_tool,
-                                           tmp_path):
-    """mmdet's tools/test.py (shipped in the package) builds ``runner_type``, so
-    the safe loading holds there too: the image of the wrong annotated size is
-    scored as a blank, counted, and the run ends with a score."""
-    tmp, _, wrong_size = bad_data
-    cfg = _safe_config(tiny_det_config, str(tmp / 'data'))
-    config = str(tmp_path / 'safe.py')
-    Config(cfg).dump(config)
-    with DefaultScope.overwrite_default_scope('mmdet'):
-        model = MODELS.build(cfg['model'])
-    checkpoint = str(tmp_path / 'random.pth')
-    torch.save({'state_dict': model.state_dict()}, checkpoint)
-    mmdet_test = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'test.py')
-    result = run_tool(mmdet_test, config, checkpoint, '--work-dir',
-                      str(tmp_path / 'work'))
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log[-3000:]
-    assert f'Bad sample replaced by a blank: {wrong_size}' in log
-    assert 'skipped_images: 1' in log and 'images_evaluated: 9' in log
-
-
-def test_training_stops_past_the_bad_share(tiny_det_config, bad_data, run_tool):
-    tmp, truncated, _ = bad_data
-    config = str(tmp / 'strict.py')
-    Config(_safe_config(tiny_det_config, str(tmp / 'data'),
-                        max_bad_share=0.01)).dump(config)
-    result = run_tool(TRAIN, config, '--work-dir', str(tmp / 'strict'))
-    assert result.returncode == 1
-    # one line, no traceback
-    assert result.stderr.strip().splitlines()[-1] == (
-        'train.py: error: 1 of 50 training samples (2.0%) could not be loaded, '
-        f'more than max_bad_share=1.0%: {truncated}')
-    assert 'Traceback' not in result.stderr
+def test_loads_safely_looks_into_wrapped_datasets():
+    """What BadSampleHook checks a built dataset with (all inner datasets)."""
+    plain = SimpleNamespace(pipeline=Compose([LoadImageFromFile()]))
+    safe = SimpleNamespace(pipeline=Compose([SafeLoadImageFromFile()]))
+    assert loads_safely(safe) and not loads_safely(plain)
+    assert loads_safely(SimpleNamespace(datasets=[safe, SimpleNamespace(
+        dataset=safe)]))
+    assert not loads_safely(SimpleNamespace(datasets=[safe, SimpleNamespace(
+        dataset=plain)]))
 
 
 # ---------------------------------------------------------------------------------
@@ -263,40 +146,9 @@ def test_with_safe_loading_follows_wrappers_and_keeps_arguments():
 
 
 def test_with_safe_loading_finds_the_class_of_new_style_configs():
-    from mmcv.transforms import LoadImageFromFile
     loader = dict(dataset=dict(pipeline=[dict(type=LoadImageFromFile)]))
     step = with_safe_loading(loader, 'skip')['dataset']['pipeline'][0]
     assert step == dict(type='SafeLoadImageFromFile', on_bad='skip')
-
-
-def test_bad_sample_hook_warns_when_the_runner_loads_plainly():
-    """Runner.from_cfg ignores runner_type: the hook says so instead of counting
-    nothing in silence."""
-    from types import SimpleNamespace
-
-    from mmcv.transforms import LoadImageFromFile
-    from mmengine.dataset import Compose
-
-    from shufflenet_backbones.engine import BadSampleHook
-    warnings = []
-    logger = SimpleNamespace(warning=warnings.append)
-    plain = SimpleNamespace(pipeline=Compose([LoadImageFromFile()]))
-    safe = SimpleNamespace(pipeline=Compose([SafeLoadImageFromFile()]))
-    wrapped = SimpleNamespace(datasets=[safe, SimpleNamespace(dataset=plain)])
-    assert loads_safely(safe) and not loads_safely(plain)
-    assert not loads_safely(wrapped)
-    hook = BadSampleHook()
-    runner = SimpleNamespace(logger=logger,
-                             test_dataloader=SimpleNamespace(dataset=safe),
-                             val_dataloader=SimpleNamespace(dataset=wrapped))
-    hook.before_test_epoch(runner)
-    assert warnings == []
-    hook.before_val_epoch(runner)
-    hook.before_val_epoch(runner)  # once per phase
-    assert len(warnings) == 1
-    assert "the val dataset does not load through SafeLoadImageFromFile" in warnings[0]
-    assert "runner_type='SafeLoadingRunner'" in warnings[0]
-    hook.after_run(SimpleNamespace())
 
 
 def test_with_safe_loading_refuses_bad_options():

@@ -14,7 +14,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from shufflenet_backbones.data import generate_shapes_coco
+from shufflenet_backbones.toolkit.data import generate_shapes_coco
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN = osp.join(ROOT, 'tools', 'train.py')

@@ -7,9 +7,9 @@ and INT8, beside PyTorch eager.
         [--skip-memory] [--deploy-only | --skip-deploy] [--calib-images 8]
         [--out-dir work_dirs/benchmarks]
 
-The logic lives in :mod:`shufflenet_backbones.analysis.detector_benchmark`.
+The command is :mod:`shufflenet_backbones.toolkit.cli.benchmarks.benchmark_detector`.
 """
-from shufflenet_backbones.analysis.detector_benchmark import main
+from shufflenet_backbones.toolkit.cli.benchmarks.benchmark_detector import main
 
 if __name__ == '__main__':
     main()

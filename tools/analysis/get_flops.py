@@ -2,9 +2,9 @@
 
     python tools/analysis/get_flops.py [--out-dir work_dirs/benchmarks]
 
-The logic lives in :mod:`shufflenet_backbones.analysis.flops`.
+The command is :mod:`shufflenet_backbones.toolkit.cli.get_flops`.
 """
-from shufflenet_backbones.analysis.flops import main
+from shufflenet_backbones.toolkit.cli.get_flops import main
 
 if __name__ == '__main__':
     main()

@@ -39,7 +39,7 @@ from mmdet.registry import MODELS
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from shufflenet_backbones.deploy.export import export_model
+from shufflenet_backbones.toolkit.deploy.export import export_model
 
 out = sys.argv[1]
 cfg = Config.fromfile('configs/det/lighthead_shufflenetv2.py')

@@ -2,9 +2,9 @@
 
     python tools/analysis/plot_loss.py WORK_DIR [--out FILE]
 
-The logic lives in :mod:`shufflenet_backbones.analysis.loss_curve`.
+The command is :mod:`shufflenet_backbones.toolkit.cli.plot_loss`.
 """
-from shufflenet_backbones.analysis.loss_curve import main
+from shufflenet_backbones.toolkit.cli.plot_loss import main
 
 if __name__ == '__main__':
     main()

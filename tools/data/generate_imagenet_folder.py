@@ -7,9 +7,10 @@ used to try the ImageNet pretraining configs without ImageNet.
 OUT gets ``{train,val}/<wnid>/*.png`` (three classes: circle, square, triangle under
 ImageNet's first three wnids, labels 0-2) and ``meta/{train,val}.txt``; point a
 config's ``data_root`` at it. The same arguments give the same files. See
-:func:`shufflenet_backbones.data.synthetic_imagenet.generate_imagenet_folder`.
+:func:`shufflenet_backbones.toolkit.data.synthetic_imagenet.generate_imagenet_folder`.
 """
-from shufflenet_backbones.data.cli import generate_imagenet_folder_main
+from shufflenet_backbones.toolkit.cli.generate_data import \
+    generate_imagenet_folder_main
 
 if __name__ == '__main__':
     generate_imagenet_folder_main()

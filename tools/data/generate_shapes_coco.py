@@ -5,9 +5,10 @@
 
 OUT gets ``annotations/instances_{train,val}.json`` and the ``train/`` and ``val/``
 image folders; point a config's ``data_root`` at it. The same arguments always give
-the same files. See :func:`shufflenet_backbones.data.generate_shapes_coco`.
+the same files. The command is :mod:`shufflenet_backbones.toolkit.cli.generate_data`.
 """
-from shufflenet_backbones.data.cli import generate_shapes_coco_main
+from shufflenet_backbones.toolkit.cli.generate_data import \
+    generate_shapes_coco_main
 
 if __name__ == '__main__':
     generate_shapes_coco_main()

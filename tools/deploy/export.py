@@ -5,9 +5,9 @@ only; onnxruntime and OpenVINO run it).
                                   [--batch N] [--dynamic] [--cfg-options k=v ...]
                                   [--exporter {torchscript,dynamo}]
 
-The logic lives in :mod:`shufflenet_backbones.deploy.export`.
+The command is :mod:`shufflenet_backbones.toolkit.cli.deploy_export`.
 """
-from shufflenet_backbones.deploy.export import main
+from shufflenet_backbones.toolkit.cli.deploy_export import main
 
 if __name__ == '__main__':
     main()

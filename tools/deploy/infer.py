@@ -5,9 +5,9 @@ onnxruntime or OpenVINO: drawn images and predictions as JSON in OUT_DIR.
                                  [--backend {onnxruntime,openvino}]
                                  [--out-dir DIR] [--score-thr 0.3] [--threads N]
 
-The logic lives in :mod:`shufflenet_backbones.deploy.infer`.
+The command is :mod:`shufflenet_backbones.toolkit.cli.deploy_infer`.
 """
-from shufflenet_backbones.deploy.infer import main
+from shufflenet_backbones.toolkit.cli.deploy_infer import main
 
 if __name__ == '__main__':
     main()

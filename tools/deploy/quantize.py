@@ -5,9 +5,9 @@ float.
     python tools/deploy/quantize.py MODEL.onnx --calib DATA_DIR_OR_CONFIG
                                     --out MODEL_int8.onnx [--num-images 32]
 
-The logic lives in :mod:`shufflenet_backbones.deploy.quantize`.
+The command is :mod:`shufflenet_backbones.toolkit.cli.deploy_quantize`.
 """
-from shufflenet_backbones.deploy.quantize import main
+from shufflenet_backbones.toolkit.cli.deploy_quantize import main
 
 if __name__ == '__main__':
     main()

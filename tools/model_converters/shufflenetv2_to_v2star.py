@@ -2,9 +2,9 @@
 
     python tools/model_converters/shufflenetv2_to_v2star.py SRC DST [--bn-eps EPS]
 
-The logic lives in :mod:`shufflenet_backbones.weights.v2_to_v2star`.
+The command is :mod:`shufflenet_backbones.toolkit.cli.shufflenetv2_to_v2star`.
 """
-from shufflenet_backbones.weights.v2_to_v2star import main
+from shufflenet_backbones.toolkit.cli.shufflenetv2_to_v2star import main
 
 if __name__ == '__main__':
     main()

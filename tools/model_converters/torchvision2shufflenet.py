@@ -2,9 +2,9 @@
 
     python tools/model_converters/torchvision2shufflenet.py SRC DST
 
-The logic lives in :mod:`shufflenet_backbones.weights.torchvision`.
+The command is :mod:`shufflenet_backbones.toolkit.cli.torchvision2shufflenet`.
 """
-from shufflenet_backbones.weights.torchvision import main
+from shufflenet_backbones.toolkit.cli.torchvision2shufflenet import main
 
 if __name__ == '__main__':
     main()

@@ -22,7 +22,7 @@ param_scheduler = [
 # (shufflenet_backbones/engine/hooks.py)
 # bad input files: counted and listed, the run stops past 5 % of the training set,
 # and validation logs skipped_images / images_evaluated
-# (shufflenet_backbones/engine/bad_samples.py)
+# (shufflenet_backbones/engine/bad_sample_hook.py)
 custom_hooks = [dict(type='StopOnNonFiniteLossHook'), dict(type='BadSampleHook')]
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),

@@ -10,8 +10,8 @@ from mmengine.model.weight_init import constant_init, initialize, normal_init
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ...checkpoint import loads_checkpoint
 from ..layers import ShuffleV2Unit
-from .v2star_from_v2 import is_pretrained_v2
 
 STEM_INDEX = -1
 
@@ -208,18 +208,18 @@ class BaseShuffleNet(BaseModule):
         entries = self.init_cfg if isinstance(self.init_cfg, list) else [
             self.init_cfg
         ]
-        from_v2 = [c for c in entries if is_pretrained_v2(c)]
-        if from_v2 and not self.is_init:
+        from_file = [c for c in entries if loads_checkpoint(c)]
+        if from_file and not self.is_init:
             # mmengine holds back only its own 'Pretrained' until the children have
             # initialised themselves (conv1's ConvModule resets its weights then):
-            # a PretrainedV2 entry must wait as well.
+            # an entry that loads_checkpoint (PretrainedV2) must wait as well.
             init_cfg = self.init_cfg
-            self.init_cfg = [c for c in entries if not is_pretrained_v2(c)]
+            self.init_cfg = [c for c in entries if not loads_checkpoint(c)]
             try:
                 super().init_weights()
             finally:
                 self.init_cfg = init_cfg
-            initialize(self, from_v2)
+            initialize(self, from_file)
             return
         super().init_weights()
         if self.init_cfg is not None:

@@ -36,7 +36,7 @@ class SNet(BaseShuffleNet):
     FLOPs: the number in the name is the paper's MFLOPs. Counted as the
     ShuffleNet papers count (multiply-adds of the convolutions and of a
     1000-class FC at 224x224,
-    :func:`~shufflenet_backbones.analysis.complexity.classifier_multiply_adds`)
+    :func:`~shufflenet_backbones.toolkit.analysis.complexity.classifier_multiply_adds`)
     these widths give 51.2 / 161.1 / 535.4 MFLOPs (0.88 / 1.57 / 4.54 M
     parameters with that FC): SNet535 matches its name, SNet49 is 4.5% and
     SNet146 10% above it. Megvii's layout, that of the official code (and the

@@ -10,7 +10,6 @@ tools/model_converters/shufflenetv2_to_v2star.py uses it too);
 ``init_cfg=dict(type='PretrainedV2', checkpoint=..., prefix='backbone.')``
 (:class:`PretrainedV2Init`) does it from a config.
 """
-import os.path as osp
 import re
 from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Tuple
@@ -24,11 +23,13 @@ from mmengine.registry import WEIGHT_INITIALIZERS
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ...checkpoint import (BACKBONE_PREFIX, describe_mismatch, read_checkpoint,
+                           state_dict_of, strip_prefix)
 from ..layers import ShuffleV2Unit
 
 __all__ = [
     'PRETRAINED_V2', 'V2CheckpointError', 'PretrainedV2Init', 'identity_state',
-    'is_pretrained_v2', 'stage2_channels', 'v2star_state_dict_from_v2'
+    'stage2_channels', 'v2star_state_dict_from_v2'
 ]
 
 PRETRAINED_V2 = 'PretrainedV2'  # the init_cfg type
@@ -39,6 +40,7 @@ _BRANCH_KEY = re.compile(r'(.+\.branch[12])\.(\d+)\.(.+)')
 # downsampling unit's branch1.
 _V2STAR_ONLY = re.compile(r'(^|\.)(branch2\.3|branch1\.2)\.')
 _STAGE2_KEY = 'layers.0.0.branch2.0.conv.weight'
+_STEM_KEY = 'conv1.conv.weight'  # a bare backbone's first key
 _TORCHVISION_KEYS = ('conv1.0.weight', 'stage2.0.branch1.0.weight')
 
 
@@ -207,22 +209,10 @@ def v2star_state_dict_from_v2(
             f', the model is {_width_name(model_width, arch_settings)}: use the V2 '
             'checkpoint of the same widen_factor')
     if missing or mismatched:
-        parts = []
-        if missing:
-            parts.append(f'{len(missing)} V2 weights missing (e.g. '
-                         f'{", ".join(missing[:_EXAMPLES])})')
-        if mismatched:
-            parts.append(f'{len(mismatched)} with another shape, checkpoint vs '
-                         f'model (e.g. {", ".join(mismatched[:_EXAMPLES])})')
         raise V2CheckpointError(f'{source} is not a ShuffleNetV2 checkpoint that '
-                                f'fits this V2*: {"; ".join(parts)}')
+                                'fits this V2*: '
+                                f'{describe_mismatch(missing, [], mismatched)}')
     return state, [k for k in v2_state_dict if k not in used]
-
-
-def is_pretrained_v2(init_cfg) -> bool:
-    """Whether an ``init_cfg`` entry is a :class:`PretrainedV2Init` one."""
-    return isinstance(init_cfg, dict) and init_cfg.get('type') in (PRETRAINED_V2,
-                                                                   PretrainedV2Init)
 
 
 @WEIGHT_INITIALIZERS.register_module(name=PRETRAINED_V2)
@@ -254,6 +244,8 @@ class PretrainedV2Init:
         ...                   checkpoint='checkpoints/shufflenetv2_x1_0.pth'))
     """
 
+    loads_checkpoint = True  # held back until the children have initialised
+
     def __init__(self,
                  checkpoint: str,
                  prefix: Optional[str] = None,
@@ -263,37 +255,29 @@ class PretrainedV2Init:
         self.map_location = map_location
 
     def _v2_state_dict(self) -> Dict[str, Tensor]:
-        from mmengine.runner.checkpoint import _load_checkpoint
         path = self.checkpoint
-        if '://' not in path and not osp.isfile(osp.expanduser(path)):
-            raise FileNotFoundError(f'{PRETRAINED_V2}: checkpoint not found: {path}')
-        checkpoint = _load_checkpoint(osp.expanduser(path) if '://' not in path
-                                      else path, map_location=self.map_location)
-        state_dict = checkpoint.get('state_dict', checkpoint) if isinstance(
-            checkpoint, dict) else None
-        if not isinstance(state_dict, dict):
-            raise V2CheckpointError(f'{path} holds no state dict')
-        # keys of a model saved while wrapped in DDP start with 'module.'
-        state_dict = {(k[len('module.'):] if k.startswith('module.') else k): v
-                      for k, v in state_dict.items()}
+        try:
+            state_dict = state_dict_of(
+                read_checkpoint(path, map_location=self.map_location), path)
+        except FileNotFoundError as err:
+            raise FileNotFoundError(f'{PRETRAINED_V2}: {err}') from err
+        except ValueError as err:
+            raise V2CheckpointError(f'{PRETRAINED_V2}: {err}') from err
         if any(k in state_dict for k in _TORCHVISION_KEYS):
             raise V2CheckpointError(
                 f'{path} has torchvision\'s ShuffleNetV2 keys: convert it first with '
                 'tools/model_converters/torchvision2shufflenet.py (then '
                 "prefix='backbone.')")
         if self.prefix:
-            prefix = self.prefix if self.prefix.endswith('.') else self.prefix + '.'
-            selected = {k[len(prefix):]: v for k, v in state_dict.items()
-                        if k.startswith(prefix)}
+            selected = strip_prefix(state_dict, self.prefix)
             if not selected:
                 examples = ', '.join(list(state_dict)[:_EXAMPLES]) or 'none'
-                raise V2CheckpointError(f'{path} has no "{prefix}*" weights (keys: '
-                                        f'{examples})')
+                raise V2CheckpointError(f'{path} has no "{self.prefix}*" weights '
+                                        f'(keys: {examples})')
             return selected
-        if 'conv1.conv.weight' not in state_dict and any(
-                k.startswith('backbone.') for k in state_dict):
+        if _STEM_KEY not in state_dict and strip_prefix(state_dict, BACKBONE_PREFIX):
             raise V2CheckpointError(f'{path} holds a whole model: set '
-                                    "prefix='backbone.'")
+                                    f"prefix='{BACKBONE_PREFIX}'")
         return state_dict
 
     def __call__(self, module: nn.Module) -> None:

@@ -3,8 +3,9 @@ import itertools
 import pytest
 import torch
 
-from shufflenet_backbones.analysis.complexity import classifier_multiply_adds
 from shufflenet_backbones.models import ShuffleNetV1
+from shufflenet_backbones.toolkit.analysis.complexity import \
+    classifier_multiply_adds
 
 GROUPS = (1, 2, 3, 4, 8)
 WIDTHS = (0.25, 0.5, 1.0, 1.5, 2.0)

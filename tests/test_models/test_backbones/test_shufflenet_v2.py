@@ -1,9 +1,9 @@
 import pytest
 import torchvision
 
-from shufflenet_backbones.analysis.complexity import (classifier_multiply_adds,
-                                                      classifier_params)
 from shufflenet_backbones.models import ShuffleNetV2, ShuffleNetV2Star
+from shufflenet_backbones.toolkit.analysis.complexity import (
+    classifier_multiply_adds, classifier_params)
 
 # V2 paper Table 5: widths, MFLOPs; params are torchvision's exact counts
 PAPER = {

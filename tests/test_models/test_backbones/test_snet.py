@@ -6,11 +6,11 @@ import pytest
 import torch
 import torch.nn as nn
 
-from shufflenet_backbones.analysis.complexity import (classifier_multiply_adds,
-                                                      classifier_params)
 from shufflenet_backbones.models import ShuffleNetV2, SNet
 from shufflenet_backbones.models.backbones import snet as snet_module
 from shufflenet_backbones.models.layers import ShuffleV2Unit
+from shufflenet_backbones.toolkit.analysis.complexity import (
+    classifier_multiply_adds, classifier_params)
 
 # arch -> stem, stages 2-4, conv5 (None: none), as the ThunderNet paper gives them
 PAPER_WIDTHS = {

@@ -9,9 +9,9 @@ from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from shufflenet_backbones.analysis.complexity import (count_multiply_adds,
-                                                      detector_multiply_adds)
 from shufflenet_backbones.models.detectors import ThunderNet
+from shufflenet_backbones.toolkit.analysis.complexity import (
+    count_multiply_adds, detector_multiply_adds)
 
 CONFIG = Path(__file__).parents[3] / 'configs/_base_/models/thundernet_snet146.py'
 NUM_CLASSES = 3

@@ -52,13 +52,21 @@ def test_sampling_ratio_defaults_to_the_papers_2():
                                ps_roi_align(thin, rois, 7, 1 / 16, -1))
 
 
-@pytest.mark.parametrize('config',
-                         sorted((REPO_ROOT / 'configs' / 'det').glob('*.py')),
-                         ids=lambda p: p.name)
+def _extractor(config):
+    return Config.fromfile(str(config)).model.roi_head.bbox_roi_extractor
+
+
+PS_ROI_CONFIGS = [c for c in sorted((REPO_ROOT / 'configs' / 'det').glob('*.py'))
+                  if _extractor(c).type == 'PSRoIExtractor']
+
+
+def test_the_light_head_configs_pool_with_psroialign():
+    assert len(PS_ROI_CONFIGS) >= 10  # every Light-Head R-CNN and ThunderNet config
+
+
+@pytest.mark.parametrize('config', PS_ROI_CONFIGS, ids=lambda p: p.name)
 def test_configs_keep_a_2x2_grid(config):
     # what they pooled with before sampling_ratio's default became adaptive
-    extractor = Config.fromfile(str(config)).model.roi_head.bbox_roi_extractor
-    if extractor.type != 'PSRoIExtractor':
-        pytest.skip('no PSRoIAlign')
+    extractor = _extractor(config)
     built = PSRoIExtractor(**{k: v for k, v in extractor.items() if k != 'type'})
     assert built.roi_layers[0].sampling_ratio == 2

@@ -1,0 +1,143 @@
+"""Train a model from a config with this package's modules registered: detection
+(mmdet), segmentation (mmseg) and classification (mmpretrain) configs alike, the
+library chosen by the config's ``default_scope``; mmdet 3.x's command line.
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
+                                 [--cfg-options k=v ...] [--launcher pytorch]
+
+Multi-process (GPUs, or CPU processes with gloo): ``bash tools/dist_train.sh CONFIG N``.
+
+Before anything is built, the datasets the run reads and the backbone's ``Pretrained``
+checkpoint are checked; a missing file ends the run with one ``error:`` line naming it
+(exit code 1) instead of a traceback from deep inside the first iteration.
+"""
+import argparse
+import os.path as osp
+
+from mmengine.config import Config
+from mmengine.device import (is_cuda_available, is_mlu_available,
+                             is_musa_available, is_npu_available)
+
+from ...engine import TooManyBadSamplesError, TrainingDivergedError
+from ..errors import CLIError, fail
+from ..weights.zoo import get_weights_command
+from .common import (add_common_args, build_runner, check_datasets,
+                     close_distributed, load_config, parse_common,
+                     setup_cpu_distributed)
+
+CONVERTER = 'tools/model_converters/torchvision2shufflenet.py'
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Train a detector, segmenter or classifier.')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        const='auto',
+        metavar='CKPT',
+        help='resume training (weights, optimizer, iteration count): from CKPT, or '
+        'with no value from the last checkpoint in the work dir')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='automatic mixed precision (AmpOptimWrapper, dynamic loss scale); '
+        'needs a GPU')
+    add_common_args(parser, dist_script='tools/dist_train.sh')
+    return parse_common(parser, argv)
+
+
+def _pretrained_paths(node, where):
+    """Yield ``(where, checkpoint)`` for every ``Pretrained`` init_cfg under node,
+    and every ``PretrainedV2`` one (a V2* started from a V2 checkpoint)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == 'init_cfg':
+                for init in value if isinstance(value, (list, tuple)) else [value]:
+                    if isinstance(init, dict) and init.get('type') in (
+                            'Pretrained', 'PretrainedV2'):
+                        yield f'{where}.init_cfg', init.get('checkpoint')
+            else:
+                yield from _pretrained_paths(value, f'{where}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _pretrained_paths(value, f'{where}[{i}]')
+
+
+def check_pretrained(cfg: Config) -> None:
+    """Local ``Pretrained`` checkpoints in the model exist (URLs and
+    ``open-mmlab://``-style names are left to mmengine, which downloads them).
+    A missing file that ``tools/get_weights.py`` writes (looked up by its file
+    name) is reported with the command that writes it."""
+    for where, path in _pretrained_paths(cfg.get('model'), 'model'):
+        if not path or '://' in path or osp.isfile(osp.expanduser(path)):
+            continue
+        command = get_weights_command(path)
+        if command is not None:
+            raise CLIError(
+                f'{where}: pretrained checkpoint not found: {path} -- `{command}` '
+                'downloads and converts it; or set init_cfg=None to train from '
+                'scratch')
+        raise CLIError(
+            f'{where}: pretrained checkpoint not found: {path} -- for ShuffleNetV2 '
+            'convert torchvision\'s weights of the same widen_factor (`python '
+            f'{CONVERTER} shufflenet_v2_xN.pth {path}`), for ShuffleNetV1 use '
+            'mmpretrain\'s checkpoint, for ShuffleNetV2Star (no published weights) '
+            'start from V2\'s with init_cfg type \'PretrainedV2\'; or set '
+            'init_cfg=None to train from scratch')
+
+
+def enable_amp(cfg: Config) -> None:
+    # mmengine's AmpOptimWrapper asserts a CUDA / NPU / MLU / MUSA device (even with
+    # dtype='bfloat16'), so on a CPU-only machine it cannot be used at all.
+    if not (is_cuda_available() or is_npu_available() or is_mlu_available()
+            or is_musa_available()):
+        raise CLIError('--amp needs a GPU (mmengine\'s AmpOptimWrapper supports '
+                       'CUDA / NPU / MLU / MUSA only); run without --amp on CPU')
+    if cfg.optim_wrapper.get('type', 'OptimWrapper') not in ('OptimWrapper',
+                                                             'AmpOptimWrapper'):
+        raise CLIError(f'--amp: cannot replace optim_wrapper type '
+                       f'{cfg.optim_wrapper.type!r} by AmpOptimWrapper')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def build_cfg(args) -> Config:
+    cfg = load_config(args)
+    if args.amp:
+        enable_amp(cfg)
+    if args.resume == 'auto':
+        # mmengine finds work_dir/last_checkpoint itself (and starts afresh if none)
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume) and '://' not in args.resume:
+            raise CLIError(f'--resume: checkpoint not found: {args.resume}')
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    keep = ['train_dataloader']
+    if cfg.get('val_cfg') is not None:
+        keep.append('val_dataloader')
+    check_datasets(cfg, keep)
+    check_pretrained(cfg)
+    setup_cpu_distributed(cfg, args.launcher)
+    return cfg
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    try:
+        cfg = build_cfg(args)
+    except CLIError as err:
+        fail('train.py', err)
+    succeeded = False
+    try:
+        build_runner(cfg).train()
+        succeeded = True
+    except (TrainingDivergedError, TooManyBadSamplesError) as err:
+        # a diverged loss or too many unreadable samples: one line, no traceback
+        fail('train.py', err)
+    finally:
+        close_distributed(succeeded)
