@@ -57,18 +57,16 @@ if [ -z "$BBOX_MAP" ] || ! $PY -c "import sys; sys.exit(float('$BBOX_MAP') < $MI
 fi
 
 # What a new user does next, as commands to copy (only tools that exist now).
-MY_DATA=data/my_data
 cat <<NEXT
 
 == next steps
 detect objects in your own images (files or folders; this model knows only the generated
 shapes, e.g. $DATA_DIR/val/000000.png) -> drawn in $WORK_DIR/infer/vis/, JSON in $WORK_DIR/infer/preds/:
   $PY tools/infer.py $CONFIG $CHECKPOINT path/to/image.jpg --out-dir $WORK_DIR/infer
-train on your own COCO-format data: $MY_DATA/annotations/instances_{train,val}2017.json and
-$MY_DATA/{train,val}2017/, num_classes and classes (your category names) to match; the
-backbone starts from checkpoints/shufflenetv2_x1_0.pth (tools/train.py says how to convert
-torchvision's) or, with model.backbone.init_cfg=None added, from scratch:
-  $PY tools/train.py configs/det/lighthead_shufflenetv2.py --work-dir work_dirs/my_data --cfg-options model.roi_head.bbox_head.num_classes=2 train_dataloader.dataset.data_root=$MY_DATA/ val_dataloader.dataset.data_root=$MY_DATA/ val_evaluator.ann_file=$MY_DATA/annotations/instances_val2017.json 'train_dataloader.dataset.metainfo.classes=(cat,dog)' 'val_dataloader.dataset.metainfo.classes=(cat,dog)'
+train on your own data: a COCO folder laid out as $DATA_DIR/ (annotations/instances_{train,val}.json,
+train/, val/; tools/data/convert.py converts VOC, YOLO, CSV and LabelMe data to it); classes
+and num_classes come from it, the data and anchors are checked first (docs/detection.md):
+  $PY tools/train.py configs/det/lighthead_shufflenetv2.py --data path/to/coco_folder
 deploy the whole detector: one ONNX file (standard ops), evaluated and run by onnxruntime or
 OpenVINO (--backend openvino), and its INT8 version (docs/deployment.md):
   $PY tools/deploy/export.py $CONFIG $CHECKPOINT $WORK_DIR/detector.onnx

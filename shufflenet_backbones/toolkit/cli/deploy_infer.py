@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 from ..deploy.backend_inferencers import DEFAULT_OUT_DIR, infer
 from ..deploy.runtime import BACKENDS
 from ..errors import CLIError, fail
+from .infer import add_slice_args, slice_settings
 
 PROG = 'infer.py'
 
@@ -26,6 +27,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='detection: draw the boxes scoring above this')
     parser.add_argument('--threads', type=int, default=None,
                         help='runtime threads (default: the runtime\'s choice)')
+    add_slice_args(parser)
     return parser.parse_args(argv)
 
 
@@ -33,7 +35,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     try:
         lines = infer(args.model, args.inputs, args.backend, args.out_dir,
-                      args.score_thr, args.threads)
+                      args.score_thr, args.threads, slice_settings(args))
     except (CLIError, ValueError) as err:  # ValueError: an image too large
         fail(PROG, err)
     print('\n'.join(lines))

@@ -9,6 +9,35 @@ from typing import Optional, Sequence
 
 from ..errors import CLIError, fail
 from ..inference.inferencer import DEFAULT_OUT_DIR, PROG, infer
+from ..inference.slicing import DEFAULT_OVERLAP, SliceSettings
+
+
+def add_slice_args(parser: argparse.ArgumentParser) -> None:
+    """``--slice H W``, ``--overlap R`` and ``--[no-]whole-image``: sliced
+    inference (:mod:`shufflenet_backbones.toolkit.inference.slicing`), shared by
+    tools/infer.py, tools/test.py and tools/deploy/infer.py. Checked by
+    :func:`slice_settings`."""
+    # floats, so that 128.5 gets the one-line message rather than argparse's
+    parser.add_argument(
+        '--slice', nargs=2, type=float, metavar=('H', 'W'), default=None,
+        help='predict each image by overlapping tiles of H x W pixels, merged by '
+        'NMS (IoU of the config\'s test_cfg, else 0.5) into the image\'s pixels: '
+        'for images much larger than the detector\'s input')
+    parser.add_argument(
+        '--overlap', type=float, default=None, metavar='R',
+        help='with --slice: neighbouring tiles overlap by R of a tile, in [0, 1) '
+        f'(default: {DEFAULT_OVERLAP})')
+    parser.add_argument(
+        '--whole-image', action=argparse.BooleanOptionalAction, default=None,
+        help='with --slice: also predict the whole image once and merge it with '
+        'the tiles, finding objects larger than a tile (SAHI\'s default; '
+        'default: on)')
+
+
+def slice_settings(args: argparse.Namespace) -> Optional[SliceSettings]:
+    """The :class:`SliceSettings` of :func:`add_slice_args`' options, None
+    without ``--slice``; :class:`CLIError` naming a bad option."""
+    return SliceSettings.from_options(args.slice, args.overlap, args.whole_image)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -31,6 +60,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--device', default=None,
         help='cpu, cuda or cuda:N (default: cuda when a GPU is visible, else cpu)')
+    add_slice_args(parser)
     return parser.parse_args(argv)
 
 
@@ -38,7 +68,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     args = parse_args(argv)
     try:
         summary = infer(args.config, args.checkpoint, args.inputs, args.out_dir,
-                        args.score_thr, args.device)
+                        args.score_thr, args.device, slice_settings(args))
     except CLIError as err:
         fail(PROG, err)
     for result in summary:

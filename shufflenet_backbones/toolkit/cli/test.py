@@ -5,10 +5,17 @@ config (mmdet 3.x's command line).
                                            [--deploy] [--work-dir DIR]
                                            [--cfg-options k=v ...]
     python tools/test.py CONFIG MODEL.onnx --backend {onnxruntime,openvino}
+    python tools/test.py CONFIG CHECKPOINT --slice H W [--overlap 0.2]
+                                           [--no-whole-image]
 
 A CHECKPOINT ending in ``.onnx`` (written by ``tools/deploy/export.py``) is run by
 the chosen runtime in the place of the PyTorch model, through the same test loop
 and evaluator: the figures compare one to one.
+
+``--slice H W`` (detectors) evaluates sliced inference: each test image is read
+from its file and predicted by overlapping tiles of H x W pixels merged by NMS
+(:mod:`shufflenet_backbones.toolkit.inference.slicing`), through the same test
+loop and evaluator; with a .onnx file too.
 
 Multi-process (GPUs, or CPU processes with gloo):
 ``bash tools/dist_test.sh CONFIG CHECKPOINT N``.
@@ -33,9 +40,11 @@ from ...checkpoint.state_dict import (check_fits, describe_mismatch,
 from ...engine import DeployBackboneHook
 from ..deploy.runtime import BACKENDS
 from ..errors import CLIError, fail
+from ..inference.slicing import SlicedTestHook
 from .common import (add_common_args, build_runner, check_datasets,
                      close_distributed, load_config, parse_common,
                      setup_cpu_distributed)
+from .infer import add_slice_args, slice_settings
 
 
 def parse_args(argv=None):
@@ -62,6 +71,7 @@ def parse_args(argv=None):
         choices=BACKENDS,
         default='onnxruntime',
         help='the runtime that runs a .onnx CHECKPOINT (default: onnxruntime)')
+    add_slice_args(parser)
     add_common_args(parser, dist_script='tools/dist_test.sh')
     return parse_common(parser, argv)
 
@@ -160,9 +170,25 @@ def backend_model(args):
         raise CLIError(str(err)) from err
 
 
+def check_slicing(cfg: Config, args) -> None:
+    """:class:`CLIError` unless ``--slice`` can evaluate the config: a detector
+    evaluated on boxes (only boxes are merged from the tiles)."""
+    scope = cfg.get('default_scope', 'mmdet')
+    if scope != 'mmdet':
+        raise CLIError(f'--slice merges detected boxes; {args.config} is an '
+                       f'{scope} config')
+    metrics = cfg.test_evaluator.get('metric') if isinstance(
+        cfg.test_evaluator, dict) else None
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics or [])
+    if 'segm' in metrics:
+        raise CLIError('--slice merges boxes only, not masks: evaluate with '
+                       '--cfg-options test_evaluator.metric=bbox')
+
+
 def build_cfg(args) -> Config:
     if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
         raise CLIError(f'checkpoint not found: {args.checkpoint}')
+    args.slicing = slice_settings(args)  # checked before anything is built
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         raise CLIError(f'--out must be a .pkl or .pickle file, got {args.out}')
     cfg = load_config(args)
@@ -176,6 +202,8 @@ def build_cfg(args) -> Config:
 
     if is_exported(args.checkpoint):
         check_exported(cfg, args)
+    if args.slicing is not None:
+        check_slicing(cfg, args)
     if args.show_dir:
         enable_drawing(cfg, args.show_dir)
 
@@ -210,6 +238,8 @@ def run_test(args, cfg: Config) -> None:
                                   runner.logger)
         if args.deploy:
             runner.register_hook(DeployBackboneHook(runner.model))
+        if getattr(args, 'slicing', None) is not None:
+            runner.register_hook(SlicedTestHook(args.slicing))
     except (CLIError, ValueError) as err:
         fail('test.py', err)
 

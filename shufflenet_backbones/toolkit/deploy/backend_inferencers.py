@@ -3,6 +3,7 @@
     python tools/deploy/infer.py MODEL.onnx IMAGE_OR_DIR [IMAGE_OR_DIR ...]
                                  [--backend {onnxruntime,openvino}]
                                  [--out-dir DIR] [--score-thr 0.3] [--threads N]
+                                 [--slice H W [--overlap 0.2] [--no-whole-image]]
 
 The ONNX file carries its config (``tools/deploy/export.py`` writes it in), so
 nothing else is needed. Images are prepared by the config's test pipeline (resize,
@@ -16,6 +17,12 @@ for the outputs, exactly as ``tools/infer.py`` does for a PyTorch checkpoint:
 - segmentation (mmseg's ``MMSegInferencer``): the label map drawn over the image
   in ``OUT_DIR/vis/`` and as a PNG of class indices in ``OUT_DIR/pred/``;
 - classification: the top class and its score printed per image.
+
+Detectors also take ``--slice H W``: each image predicted by overlapping tiles,
+each tile run by the runtime and the boxes merged by NMS into the image's pixels
+(:mod:`shufflenet_backbones.toolkit.inference.slicing`), the same output files. A
+file exported with a fixed ``--shape`` then needs to cover a tile after the test
+pipeline, not the whole image.
 """
 import os.path as osp
 from typing import List, Optional, Sequence
@@ -26,6 +33,7 @@ from mmengine.config import Config
 from ..errors import CLIError
 from ..inference.images import list_images
 from ..inference.pipelines import image_only_pipeline
+from ..inference.slicing import SliceSettings, SlicingInferencerMixin
 from .backend_model import BackendModel
 from .runtime import BackendUnavailableError
 
@@ -53,6 +61,12 @@ class BackendDetInferencer(_BackendInferencerMixin, DetInferencer):
     """mmdet's ``DetInferencer`` running an exported detector."""
 
 
+class SlicedBackendDetInferencer(SlicingInferencerMixin, BackendDetInferencer):
+    """:class:`BackendDetInferencer` predicting each image by its tiles; takes
+    ``slicing`` (:class:`~..inference.slicing.SliceSettings`) besides its
+    arguments."""
+
+
 def _seg_inferencer(cfg: Config, model: BackendModel, **kwargs):
     from mmseg.apis import MMSegInferencer
 
@@ -67,13 +81,15 @@ def infer(model_path: str,
           backend: str = 'onnxruntime',
           out_dir: str = DEFAULT_OUT_DIR,
           score_thr: float = 0.3,
-          threads: Optional[int] = None) -> List[str]:
+          threads: Optional[int] = None,
+          slicing: Optional[SliceSettings] = None) -> List[str]:
     """Run the exported model on the images of ``inputs``; write the outputs to
-    ``out_dir``. Returns one line per image saying what was found.
+    ``out_dir``. Returns one line per image saying what was found. ``slicing``:
+    a detector predicts each image by its tiles (None: whole).
 
     Raises:
         CLIError: a missing or unreadable model or image, a runtime that is not
-            installed.
+            installed, ``slicing`` for a model that is no detector.
     """
     if not 0 <= score_thr <= 1:
         raise CLIError(f'--score-thr must be between 0 and 1, got {score_thr}')
@@ -88,8 +104,13 @@ def infer(model_path: str,
     def name(label: int) -> str:
         return classes[label] if label < len(classes) else f'class {label}'
 
+    if slicing is not None and model.task != 'detection':
+        raise CLIError(f'--slice merges detected boxes; {model_path} is a '
+                       f'{model.task} model')
     if model.task == 'detection':
-        inferencer = BackendDetInferencer(cfg, model, show_progress=False)
+        inferencer = BackendDetInferencer(cfg, model, show_progress=False) \
+            if slicing is None else SlicedBackendDetInferencer(
+                cfg, model, show_progress=False, slicing=slicing)
         results = inferencer(images, out_dir=out_dir, no_save_pred=False,
                              pred_score_thr=score_thr)['predictions']
         return [

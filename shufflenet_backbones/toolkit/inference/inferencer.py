@@ -3,6 +3,7 @@
 
     python tools/infer.py CONFIG CHECKPOINT IMAGE_OR_DIR [IMAGE_OR_DIR ...]
                           [--out-dir DIR] [--score-thr 0.3] [--device cpu]
+                          [--slice H W [--overlap 0.2] [--no-whole-image]]
 
 For every image (a folder stands for the images directly in it):
 
@@ -11,6 +12,10 @@ For every image (a folder stands for the images directly in it):
   images at 512 px, see :mod:`shufflenet_backbones.visualization`);
 - ``OUT_DIR/preds/<file stem>.json``: every prediction, ``labels``, ``scores`` and
   ``bboxes`` (x1, y1, x2, y2 in the image's pixels).
+
+With ``--slice H W`` each image is predicted by overlapping tiles of H x W pixels,
+merged by NMS into the image's pixels (:mod:`.slicing`), for images much larger
+than the detector's input; the outputs are the same files.
 
 Class names come from the checkpoint (``tools/train.py`` saves them), else from the
 config's test dataset. Everything the user passes is checked before a model is
@@ -29,6 +34,7 @@ from ...checkpoint.state_dict import check_fits, read_checkpoint, state_dict_of
 from ..errors import CLIError
 from .images import list_images
 from .pipelines import config_metainfo, with_plain_loading
+from .slicing import SliceSettings, SlicingInferencerMixin
 
 PROG = 'infer.py'
 DEFAULT_OUT_DIR = 'work_dirs/infer'
@@ -119,12 +125,18 @@ class PluginDetInferencer(DetInferencer):
         super()._load_weights_to_model(model, dict(checkpoint, meta=meta), cfg)
 
 
+class SlicedPluginDetInferencer(SlicingInferencerMixin, PluginDetInferencer):
+    """:class:`PluginDetInferencer` predicting each image by its tiles; takes
+    ``slicing`` (:class:`~.slicing.SliceSettings`) besides its arguments."""
+
+
 def infer(config: str,
           checkpoint: str,
           inputs: Sequence[str],
           out_dir: str = DEFAULT_OUT_DIR,
           score_thr: float = 0.3,
-          device: Optional[str] = None) -> List[dict]:
+          device: Optional[str] = None,
+          slicing: Optional[SliceSettings] = None) -> List[dict]:
     """Run the detector of ``config`` with the weights ``checkpoint`` on the images
     of ``inputs``; write the drawn images to ``out_dir/vis/`` and the predictions
     to ``out_dir/preds/``.
@@ -138,6 +150,8 @@ def infer(config: str,
         score_thr (float): Boxes scoring above it are drawn. Defaults to 0.3.
         device (str, optional): 'cpu', 'cuda', 'cuda:N'; None picks a GPU when one
             is visible. Defaults to None.
+        slicing (SliceSettings, optional): Predict each image by its tiles
+            (:mod:`.slicing`); None: whole. Defaults to None.
 
     Returns:
         list[dict]: Per image: ``image`` (its path), ``vis`` and ``json`` (the
@@ -160,7 +174,12 @@ def infer(config: str,
     except (FileNotFoundError, ValueError) as err:
         raise CLIError(str(err)) from err
 
-    inferencer = PluginDetInferencer(cfg, ckpt, checkpoint, config, device=device)
+    if slicing is None:
+        inferencer = PluginDetInferencer(cfg, ckpt, checkpoint, config,
+                                         device=device)
+    else:
+        inferencer = SlicedPluginDetInferencer(cfg, ckpt, checkpoint, config,
+                                               device=device, slicing=slicing)
     del ckpt  # the model holds the weights now
     results = inferencer(images, out_dir=out_dir, no_save_pred=False,
                          pred_score_thr=score_thr)
