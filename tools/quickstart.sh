@@ -67,6 +67,7 @@ train on your own data: a COCO folder laid out as $DATA_DIR/ (annotations/instan
 train/, val/; tools/data/convert.py converts VOC, YOLO, CSV and LabelMe data to it); classes
 and num_classes come from it, the data and anchors are checked first (docs/detection.md):
   $PY tools/train.py configs/det/lighthead_shufflenetv2.py --data path/to/coco_folder
+  (VOC / YOLO / CSV / LabelMe: $PY tools/data/convert.py path/to/folder data/mine --from voc, then --data data/mine)
 deploy the whole detector: one ONNX file (standard ops), evaluated and run by onnxruntime or
 OpenVINO (--backend openvino), and its INT8 version (docs/deployment.md):
   $PY tools/deploy/export.py $CONFIG $CHECKPOINT $WORK_DIR/detector.onnx

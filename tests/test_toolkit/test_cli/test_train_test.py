@@ -4,6 +4,7 @@ A tiny RetinaNet (ShuffleNetV2 0.5x, 16-channel FPN) on four generated 64x64 sha
 images (and four for validation), written by the tests: each tool runs as a
 subprocess, as a user runs it. About a minute on 2 CPU cores.
 """
+import argparse
 import os
 import os.path as osp
 import pickle
@@ -234,7 +235,8 @@ def test_close_distributed_ends_the_process_group(succeeded, tmp_path, monkeypat
 def test_tools_end_the_process_group_whatever_the_outcome(tool, run, crashes,
                                                           monkeypatch):
     closed = []
-    monkeypatch.setattr(tool, 'parse_args', lambda argv: None)
+    # no --data (train.py reads it after building the runner)
+    monkeypatch.setattr(tool, 'parse_args', lambda argv: argparse.Namespace(data=None))
     monkeypatch.setattr(tool, 'build_cfg', lambda args: Config())
     monkeypatch.setattr(tool, 'close_distributed', closed.append)
 
