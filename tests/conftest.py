@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import config_builders
 import pytest
@@ -134,6 +134,21 @@ def _run_tool(script, *args, cwd=None, timeout: int = 300,
 def tool_env() -> dict:
     """The environment tools run in (see :func:`_tool_env`)."""
     return _tool_env()
+
+
+@pytest.fixture
+def run_main(capsys) -> Callable[..., Tuple[int, str, str]]:
+    """A command's ``main`` in-process, as a user's shell runs it:
+    ``run_main(main, argv)`` returns (exit code, stdout, stderr)."""
+    def run(main, argv):
+        try:
+            main([str(a) for a in argv])
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
 
 
 @pytest.fixture(scope='session')

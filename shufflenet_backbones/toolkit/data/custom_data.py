@@ -37,7 +37,7 @@ from typing import Dict, List, NamedTuple, Sequence, Tuple
 import numpy as np
 
 from ..errors import CLIError
-from .checks import _load_annotations
+from .checks import _dataset_class, _load_annotations
 from .doctor import Problem, check_datasets
 
 __all__ = [
@@ -215,11 +215,8 @@ def _coco_leaves(dataset: dict, where: str) -> List[Tuple[str, dict]]:
 
 def _is_coco_type(dataset_type, scope: str) -> bool:
     from mmdet.datasets import CocoDataset
-    from mmengine.registry import DATASETS
-    if isinstance(dataset_type, str):
-        name = dataset_type if '.' in dataset_type else f'{scope}.{dataset_type}'
-        dataset_type = DATASETS.get(name)
-    return isinstance(dataset_type, type) and issubclass(dataset_type, CocoDataset)
+    cls = _dataset_class(dataset_type, scope)
+    return isinstance(cls, type) and issubclass(cls, CocoDataset)
 
 
 def set_datasets(cfg, data_root: str, classes: Sequence[str]) -> List[str]:

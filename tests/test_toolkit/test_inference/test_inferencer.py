@@ -42,17 +42,6 @@ def workspace(tmp_path_factory):
                 image_dir=str(tmp / 'shapes' / 'val'), model=model)
 
 
-def run_main(*argv, capsys):
-    """``main`` in-process; returns (exit code, stdout, stderr)."""
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_infer_writes_pictures_and_json(workspace, tmp_path, run_tool):
     """As a user runs it: a subprocess, a folder as input."""
     out_dir = tmp_path / 'out'
@@ -78,7 +67,7 @@ def test_infer_writes_pictures_and_json(workspace, tmp_path, run_tool):
     assert f'{out_dir}/vis/' in result.stdout
 
 
-def test_config_with_the_safe_loader_in_its_pipeline(workspace, tmp_path, capsys):
+def test_config_with_the_safe_loader_in_its_pipeline(workspace, tmp_path, run_main):
     """Configs written with SafeLoadImageFromFile in the test pipeline (the
     earlier advice; also inside older exported files and checkpoints) still
     infer: the inferencer gets the plain loader it looks for."""
@@ -87,47 +76,47 @@ def test_config_with_the_safe_loader_in_its_pipeline(workspace, tmp_path, capsys
                                                    on_bad='placeholder')
     old_style = str(tmp_path / 'old_style.py')
     cfg.dump(old_style)
-    code, out, err = run_main(old_style, workspace['checkpoint'],
-                              workspace['images'][0], '--out-dir', tmp_path / 'out',
-                              '--score-thr', '0', '--device', 'cpu', capsys=capsys)
+    code, out, err = run_main(main, [old_style, workspace['checkpoint'],
+                                     workspace['images'][0], '--out-dir',
+                                     tmp_path / 'out', '--score-thr', '0',
+                                     '--device', 'cpu'])
     assert code == 0, err[-2000:]
     assert f"{workspace['images'][0]}: " in out
 
 
-def test_missing_image_is_one_line(workspace, tmp_path, capsys):
+def test_missing_image_is_one_line(workspace, tmp_path, run_main):
     missing = tmp_path / 'no_such.jpg'
-    code, _, err = run_main(CONFIG, workspace['checkpoint'], workspace['images'][0],
-                            missing, capsys=capsys)
+    code, _, err = run_main(main, [CONFIG, workspace['checkpoint'],
+                                   workspace['images'][0], missing])
     assert code == 1
     assert err.strip() == f'infer.py: error: image not found: {missing}'
 
 
-def test_missing_checkpoint_is_one_line(workspace, tmp_path, capsys):
+def test_missing_checkpoint_is_one_line(workspace, tmp_path, run_main):
     missing = tmp_path / 'no_such.pth'
-    code, out, err = run_main(CONFIG, missing, workspace['images'][0],
-                              capsys=capsys)
+    code, out, err = run_main(main, [CONFIG, missing, workspace['images'][0]])
     assert code == 1
     assert err.strip() == f'infer.py: error: checkpoint not found: {missing}'
     assert out == ''  # the error alone, no loading message before it
 
 
-def test_unreadable_checkpoint_is_one_line(workspace, tmp_path, capsys):
+def test_unreadable_checkpoint_is_one_line(workspace, tmp_path, run_main):
     broken = tmp_path / 'broken.pth'
     broken.write_bytes(b'not a checkpoint')
-    code, _, err = run_main(CONFIG, broken, workspace['images'][0], capsys=capsys)
+    code, _, err = run_main(main, [CONFIG, broken, workspace['images'][0]])
     assert code == 1
     (line, ) = err.strip().splitlines()
     assert line.startswith('infer.py: error: ') and str(broken) in line, line
 
 
-def test_checkpoint_of_another_model_is_one_line(workspace, tmp_path, capsys):
+def test_checkpoint_of_another_model_is_one_line(workspace, tmp_path, run_main):
     state_dict = dict(workspace['model'].state_dict())
     key = next(k for k in state_dict if k.startswith('backbone.'))
     state_dict[key] = torch.zeros(3)
     other = tmp_path / 'other.pth'
     torch.save({'state_dict': state_dict}, other)
-    code, _, err = run_main(CONFIG, other, workspace['images'][0], '--out-dir',
-                            tmp_path / 'out', capsys=capsys)
+    code, _, err = run_main(main, [CONFIG, other, workspace['images'][0],
+                                   '--out-dir', tmp_path / 'out'])
     assert code == 1
     (line, ) = err.strip().splitlines()
     assert line.startswith(f'infer.py: error: checkpoint {other} does not fit')
@@ -154,16 +143,16 @@ def bad_input(tmp_path, kind):
     ('text file', 'not an image file'),
     ('broken image', 'cannot read image'),
 ])
-def test_bad_inputs_are_one_line(workspace, tmp_path, capsys, kind, message):
+def test_bad_inputs_are_one_line(workspace, tmp_path, run_main, kind, message):
     bad = bad_input(tmp_path, kind)
-    code, _, err = run_main(CONFIG, workspace['checkpoint'], bad, capsys=capsys)
+    code, _, err = run_main(main, [CONFIG, workspace['checkpoint'], bad])
     assert code == 1
     (line, ) = err.strip().splitlines()
     assert line.startswith('infer.py: error: ') and message in line, line
     assert str(bad) in line
 
 
-def test_other_bad_arguments_are_one_line(workspace, tmp_path, capsys):
+def test_other_bad_arguments_are_one_line(workspace, tmp_path, run_main):
     image = workspace['images'][0]
     for argv, message in [
         ((SEG_CONFIG, workspace['checkpoint'], image), 'is an mmseg config'),
@@ -172,7 +161,7 @@ def test_other_bad_arguments_are_one_line(workspace, tmp_path, capsys):
         ((CONFIG, workspace['checkpoint'], image, '--score-thr', '2'),
          '--score-thr must be between 0 and 1'),
     ]:
-        code, _, err = run_main(*argv, capsys=capsys)
+        code, _, err = run_main(main, argv)
         assert code == 1, argv
         (line, ) = err.strip().splitlines()
         assert line.startswith('infer.py: error: ') and message in line, line

@@ -229,17 +229,6 @@ def workspace(tmp_path_factory):
                 images=[str(p) for p in images], grid=str(tmp / 'grid' / 'grid.png'))
 
 
-def run_main(main, argv, capsys):
-    """A command's ``main`` in-process: (exit code, stdout, stderr)."""
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def read_preds(out_dir: Path) -> Dict[str, dict]:
     return {path.stem: json.loads(path.read_text())
             for path in sorted((out_dir / 'preds').glob('*.json'))}
@@ -287,12 +276,12 @@ def whole_predictions(workspace, tmp_path_factory):
 
 
 def test_one_tile_gives_the_whole_image_predictions(workspace, whole_predictions,
-                                                    tmp_path, capsys):
+                                                    tmp_path, run_main):
     out_dir = tmp_path / 'one_tile'
     code, out, err = run_main(infer_tool.main, [
         workspace['config'], workspace['checkpoint'], *workspace['images'],
         '--out-dir', out_dir, '--score-thr', '0', '--device', 'cpu',
-        '--slice', SIDE, SIDE + 32, '--overlap', 0, '--no-whole-image'], capsys)
+        '--slice', SIDE, SIDE + 32, '--overlap', 0, '--no-whole-image'])
     assert code == 0, err[-2000:]
     preds = read_preds(out_dir)
     assert preds.keys() == whole_predictions.keys()
@@ -302,12 +291,12 @@ def test_one_tile_gives_the_whole_image_predictions(workspace, whole_predictions
 
 
 def test_grid_gives_its_cells_predictions(workspace, whole_predictions, tmp_path,
-                                          capsys):
+                                          run_main):
     out_dir = tmp_path / 'grid'
     code, out, err = run_main(infer_tool.main, [
         workspace['config'], workspace['checkpoint'], workspace['grid'],
         '--out-dir', out_dir, '--score-thr', '0', '--device', 'cpu',
-        '--slice', SIDE, SIDE, '--overlap', 0, '--no-whole-image'], capsys)
+        '--slice', SIDE, SIDE, '--overlap', 0, '--no-whole-image'])
     assert code == 0, err[-2000:]
     assert f'{workspace["grid"]}: ' in out
     pred = read_preds(out_dir)['grid']
@@ -320,14 +309,14 @@ def test_grid_gives_its_cells_predictions(workspace, whole_predictions, tmp_path
     assert mmcv.imread(str(out_dir / 'vis' / 'grid.png')) is not None
 
 
-def test_grid_with_overlap_and_whole_image_pass(workspace, tmp_path, capsys):
+def test_grid_with_overlap_and_whole_image_pass(workspace, tmp_path, run_main):
     """The defaults (overlap 0.2, whole-image pass): boxes in the grid's pixels,
     none above NMS's IoU with another of its class."""
     out_dir = tmp_path / 'overlap'
     code, _, err = run_main(infer_tool.main, [
         workspace['config'], workspace['checkpoint'], workspace['grid'],
         '--out-dir', out_dir, '--score-thr', '0', '--device', 'cpu',
-        '--slice', SIDE, SIDE], capsys)
+        '--slice', SIDE, SIDE])
     assert code == 0, err[-2000:]
     pred = read_preds(out_dir)['grid']
     boxes, labels = torch.tensor(pred['bboxes']), torch.tensor(pred['labels'])
@@ -341,7 +330,7 @@ def test_grid_with_overlap_and_whole_image_pass(workspace, tmp_path, capsys):
     assert iou.max() <= 0.5 + 1e-6
 
 
-def test_infer_bad_slice_options_are_one_line(workspace, capsys):
+def test_infer_bad_slice_options_are_one_line(workspace, run_main):
     image = workspace['images'][0]
     for extra, message in [
         (('--slice', 0, 128), '--slice takes the tile height and width'),
@@ -349,13 +338,13 @@ def test_infer_bad_slice_options_are_one_line(workspace, capsys):
         (('--overlap', 0.2), '--overlap applies to sliced inference'),
     ]:
         code, _, err = run_main(infer_tool.main, [
-            workspace['config'], workspace['checkpoint'], image, *extra], capsys)
+            workspace['config'], workspace['checkpoint'], image, *extra])
         assert code == 1, extra
         (line, ) = err.strip().splitlines()
         assert line.startswith('infer.py: error: ') and message in line, line
 
 
-def test_deploy_infer_slices_an_exported_file(workspace, tmp_path, capsys):
+def test_deploy_infer_slices_an_exported_file(workspace, tmp_path, run_main):
     """The exported detector serves tiles: the grid, sliced, gives its cells'
     predictions by the same file."""
     from shufflenet_backbones.toolkit.deploy.export import export_model
@@ -364,13 +353,12 @@ def test_deploy_infer_slices_an_exported_file(workspace, tmp_path, capsys):
 
     whole = tmp_path / 'whole'
     code, _, err = run_main(deploy_infer_tool.main, [
-        onnx_file, *workspace['images'], '--out-dir', whole, '--score-thr', 0],
-        capsys)
+        onnx_file, *workspace['images'], '--out-dir', whole, '--score-thr', 0])
     assert code == 0, err[-2000:]
     sliced = tmp_path / 'sliced'
     code, out, err = run_main(deploy_infer_tool.main, [
         onnx_file, workspace['grid'], '--out-dir', sliced, '--score-thr', 0,
-        '--slice', SIDE, SIDE, '--overlap', 0, '--no-whole-image'], capsys)
+        '--slice', SIDE, SIDE, '--overlap', 0, '--no-whole-image'])
     assert code == 0, err[-2000:]
     assert f'{workspace["grid"]}: ' in out
     assert (sliced / 'vis' / 'grid.png').is_file()
@@ -379,16 +367,16 @@ def test_deploy_infer_slices_an_exported_file(workspace, tmp_path, capsys):
     assert_same(merged_cells(read_preds(whole), workspace['images']), pred)
 
     code, _, err = run_main(deploy_infer_tool.main, [
-        onnx_file, workspace['grid'], '--slice', SIDE, 0], capsys)
+        onnx_file, workspace['grid'], '--slice', SIDE, 0])
     assert code == 1
     (line, ) = err.strip().splitlines()
     assert line.startswith('infer.py: error: --slice takes'), line
 
 
-def test_test_bad_slice_option_is_one_line(workspace, capsys):
+def test_test_bad_slice_option_is_one_line(workspace, run_main):
     code, _, err = run_main(test_tool.main, [
         workspace['config'], workspace['checkpoint'], '--slice', SIDE, SIDE,
-        '--overlap', 2], capsys)
+        '--overlap', 2])
     assert code == 1
     (line, ) = err.strip().splitlines()
     assert line.startswith('test.py: error: --overlap is the share'), line
