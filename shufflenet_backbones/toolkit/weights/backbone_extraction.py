@@ -18,7 +18,6 @@ from ...checkpoint.state_dict import (BACKBONE_PREFIX, read_checkpoint,
                                       save_state_dict, state_dict_of,
                                       unwrapped_key)
 
-PREFIX = BACKBONE_PREFIX
 # Scalar training facts worth keeping to trace the extraction back to its run.
 _META_KEYS = ('epoch', 'iter', 'experiment_name', 'time', 'mmengine_version', 'seed')
 
@@ -34,12 +33,13 @@ def backbone_state_dict(state_dict: Dict[str, torch.Tensor],
     backbone = OrderedDict()
     for key, value in state_dict.items():
         key = unwrapped_key(key)
-        if key.startswith(PREFIX):
+        if key.startswith(BACKBONE_PREFIX):
             backbone[key] = value
     if not backbone:
         examples = ', '.join(list(state_dict)[:5]) or 'none'
         raise ExtractionError(
-            f'checkpoint {path} has no "{PREFIX}*" weights (keys: {examples}) -- '
+            f'checkpoint {path} has no "{BACKBONE_PREFIX}*" weights (keys: '
+            f'{examples}) -- '
             'is it a classifier trained with configs/cls/*.py? (A file that already '
             'holds only a bare backbone needs no extraction.)')
     return backbone

@@ -9,8 +9,6 @@ from ...checkpoint.state_dict import (BACKBONE_PREFIX, read_checkpoint,
                                       save_state_dict, state_dict_of)
 from .zoo import FetchError
 
-PREFIX = BACKBONE_PREFIX
-
 # Converter name -> 'module:function'. Each function is called as
 # ``function(src_path, dst_path)``: it reads the checkpoint at src_path and writes
 # ``{'state_dict': ..., 'meta': ...}`` to dst_path. Resolved only when a step runs,
@@ -35,11 +33,11 @@ def convert_mmpretrain(src: str, dst: str) -> None:
     """mmpretrain ImageClassifier checkpoint: the keys are already ours, so keep its
     ``backbone.*`` and ``head.*`` tensors and drop the rest of the file."""
     state_dict = state_dict_of(read_checkpoint(src), src)
-    kept = OrderedDict(
-        (k, v) for k, v in state_dict.items() if k.startswith((PREFIX, 'head.')))
-    if not any(k.startswith(PREFIX) for k in kept):
-        raise ValueError(f'not an mmpretrain classifier checkpoint: no "{PREFIX}*" '
-                         f'keys (e.g. {list(state_dict)[:3]})')
+    kept = OrderedDict((k, v) for k, v in state_dict.items()
+                       if k.startswith((BACKBONE_PREFIX, 'head.')))
+    if not any(k.startswith(BACKBONE_PREFIX) for k in kept):
+        raise ValueError('not an mmpretrain classifier checkpoint: no '
+                         f'"{BACKBONE_PREFIX}*" keys (e.g. {list(state_dict)[:3]})')
     save_state_dict(kept, dict(source_format='mmpretrain'), dst)
 
 

@@ -13,10 +13,10 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Callable, Optional
 
-from ...checkpoint.state_dict import (compare_state_dicts, describe_mismatch,
-                                      read_checkpoint, save_state_dict,
-                                      state_dict_of)
-from .converters import PREFIX, converter
+from ...checkpoint.state_dict import (BACKBONE_PREFIX, compare_state_dicts,
+                                      describe_mismatch, read_checkpoint,
+                                      save_state_dict, state_dict_of)
+from .converters import converter
 from .zoo import DEFAULT_DIR, FetchError, WeightsEntry, lookup
 
 _CHUNK = 1 << 20
@@ -55,11 +55,11 @@ def _check_fits(name: str, entry: WeightsEntry, path: str) -> None:
     from ... import models
     kwargs = dict(entry.backbone)
     backbone = getattr(models, kwargs.pop('type'))(**kwargs)
-    model_sd = {PREFIX + k: v for k, v in backbone.state_dict().items()}
+    model_sd = {BACKBONE_PREFIX + k: v for k, v in backbone.state_dict().items()}
     ckpt_sd = {
         k: v
         for k, v in state_dict_of(read_checkpoint(path), path).items()
-        if k.startswith(PREFIX)
+        if k.startswith(BACKBONE_PREFIX)
     }
     mismatch = compare_state_dicts(model_sd, ckpt_sd)
     if any(mismatch):

@@ -30,7 +30,6 @@ from ...models.backbones.v2star_from_v2 import (V2CheckpointError,
                                                 v2star_state_dict_from_v2)
 from . import torchvision_keys as tv
 
-PREFIX = BACKBONE_PREFIX
 ALL_OUTPUTS = (-1, 0, 1, 2, 3)  # keeps every layer, so every V2 weight is used
 
 
@@ -47,8 +46,8 @@ def _split_backbone(state_dict: Dict[str, torch.Tensor]
                     ) -> Tuple[str, Dict[str, torch.Tensor]]:
     """``(prefix, backbone weights without it)``: ``backbone.*`` of a whole model,
     or the state dict itself when it is a bare backbone's."""
-    if f'{PREFIX}conv1.conv.weight' in state_dict:
-        return PREFIX, strip_prefix(state_dict, PREFIX)
+    if f'{BACKBONE_PREFIX}conv1.conv.weight' in state_dict:
+        return BACKBONE_PREFIX, strip_prefix(state_dict, BACKBONE_PREFIX)
     return '', dict(state_dict)
 
 

@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 DEFAULT_DIR = 'checkpoints'  # where configs/*/*.py expect the files
-PREFIX = BACKBONE_PREFIX
 
 
 @dataclass(frozen=True)
@@ -235,7 +234,7 @@ def get_weights_command(path: str) -> Optional[str]:
 def init_cfg_line(path: str) -> str:
     """The ``init_cfg`` a config uses to load the backbone from ``path``."""
     return (f"init_cfg=dict(type='Pretrained', checkpoint={path!r}, "
-            f"prefix='{PREFIX}')")
+            f"prefix='{BACKBONE_PREFIX}')")
 
 
 def table() -> str:
