@@ -17,8 +17,8 @@ DET_CONFIGS = sorted(CONFIG_DIR.glob('det/*.py'))
 
 # What configs/det offers: Light-Head R-CNN for V1 and every V2 / V2* width, Faster
 # R-CNN + FPN for the three families, Mask R-CNN for V2 / V2*, ThunderNet for the
-# three SNets, and the demos. A config added or removed must be added here too, so
-# that it is tested on purpose.
+# three SNets, the demos and the real-photo experiment. A config added or removed
+# must be added here too, so that it is tested on purpose.
 EXPECTED = {
     'lighthead_shufflenetv1.py', 'lighthead_shufflenetv2_shapes_demo.py',
     *(f'lighthead_shufflenetv2{star}{width}.py' for star in ('', 'star')
@@ -27,6 +27,10 @@ EXPECTED = {
     *(f'mask_rcnn_fpn_shufflenetv{v}.py' for v in ('2', '2star')),
     *(f'thundernet_snet{arch}_coco.py' for arch in (49, 146, 535)),
     'thundernet_snet146_shapes_demo.py',
+    # the real-photo experiment: ours, and mmdet's Faster R-CNN + FPN on
+    # mmpretrain's ShuffleNetV2 as its reference
+    'lighthead_shufflenetv2_deepforest.py',
+    'faster_rcnn_fpn_mmpretrain_shufflenetv2_deepforest.py',
 }
 
 
@@ -44,8 +48,12 @@ def test_config_trains_one_step_and_predicts(path):
         model.init_weights()
         optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     with_mask = 'mask_head' in cfg.model.roi_head
+    # mmdet's demo_mm_inputs draws labels from 1 .. num_classes - 1, none for a
+    # one-class model (the real-photo configs): draw from two, fold into range
     packed = demo_mm_inputs(2, [[3, 96, 128], [3, 128, 96]], num_items=[2, 1],
-                            num_classes=num_classes, with_mask=with_mask)
+                            num_classes=max(num_classes, 2), with_mask=with_mask)
+    for sample in packed['data_samples']:
+        sample.gt_instances.labels %= num_classes
     model.train()
     data = model.data_preprocessor(packed, training=True)
     losses = model(**data, mode='loss')

@@ -7,7 +7,7 @@ directly with forward hooks instead.
 """
 from collections import Counter
 from contextlib import contextmanager
-from typing import Dict, Iterator, Sequence
+from typing import Dict, Iterator, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -66,7 +66,8 @@ def classifier_params(backbone: nn.Module, num_classes: int = 1000) -> int:
     return sum(p.numel() for p in backbone.parameters()) + fc
 
 
-def detector_multiply_adds(detector: nn.Module, image_size: int = 320,
+def detector_multiply_adds(detector: nn.Module,
+                           image_size: Union[int, Tuple[int, int]] = 320,
                            num_rois: int = 200, depth: int = 1) -> Dict[str, int]:
     """Test-time multiply-adds of an mmdet two-stage detector on one square image,
     counted as :func:`count_multiply_adds` counts (convs and FCs, by hooks).
@@ -82,7 +83,8 @@ def detector_multiply_adds(detector: nn.Module, image_size: int = 320,
         detector (nn.Module): A built ``TwoStageDetector`` whose RoI head is
             mmdet's ``StandardRoIHead`` (Light-Head R-CNN, ThunderNet, Faster
             R-CNN).
-        image_size (int): Height and width of the input. Default: 320.
+        image_size (int | tuple[int, int]): Height and width of the input (one
+            number: a square). Default: 320.
         num_rois (int): RoIs the R-CNN runs on. Default: 200.
         depth (int): Levels of module names the counts are grouped by: 1 gives
             ``backbone``, ``neck``, ``rpn_head``, ``roi_head``; 2 splits them,
@@ -102,14 +104,16 @@ def detector_multiply_adds(detector: nn.Module, image_size: int = 320,
         >>> list(counts)
         ['backbone', 'neck', 'rpn_head', 'roi_head', 'total']
     """
-    if image_size < 1 or num_rois < 1 or depth < 1:
+    height, width = ((image_size, image_size) if isinstance(image_size, int) else
+                     image_size)
+    if min(height, width) < 1 or num_rois < 1 or depth < 1:
         raise ValueError('detector_multiply_adds: image_size, num_rois and depth '
                          f'must be positive, got {image_size}, {num_rois}, {depth}')
     # the whole image as every RoI: RoI pooling costs no multiply-adds, and the
     # R-CNN's cost does not depend on where the RoIs are
-    rois = torch.tensor([[0., 0., 0., image_size - 1., image_size - 1.]])
+    rois = torch.tensor([[0., 0., 0., width - 1., height - 1.]])
     with _counting(detector) as counts:
-        feats = detector.extract_feat(torch.zeros(1, 3, image_size, image_size))
+        feats = detector.extract_feat(torch.zeros(1, 3, height, width))
         detector.rpn_head(feats)
         detector.roi_head._bbox_forward(feats, rois.repeat(num_rois, 1))
     parts = Counter()

@@ -50,6 +50,14 @@ quantization happen once per detector and size, before timing. Rows, batch 1:
 Every runtime's ratio is its median over PyTorch eager's, timed in the same
 interleaved rounds.
 
+These deployment rows have random weights, the worst case for eager PyTorch (see
+:mod:`.trained_detectors`). The rows users should read come first in the report:
+Light-Head R-CNN with trained weights at both sizes, each runtime timed in a pair
+with eager alone in several fresh processes, with the runtimes' bbox mAP
+(:mod:`.trained_deploy`); and the per-stage profiles of Light-Head R-CNN (trained),
+ThunderNet SNet146 and Faster R-CNN + FPN (random weights) in eager and every
+runtime (:mod:`.stage_profile`). ``--trained-only`` runs just those.
+
 Writes ``detector_<date>.json`` and ``.md`` to ``--out-dir`` and prints the table.
 """
 import copy

@@ -12,8 +12,9 @@ from ..analysis.complexity import detector_multiply_adds
 from ..deploy.backend_model import BackendModel
 from ..deploy.export import export_model
 from ..deploy.quantize import quantize
-from .detector_benchmark import (CONFIGS, DETECTORS, LIGHT_HEAD,
+from .detector_benchmark import (CONFIGS, DETECTORS, FASTER, LIGHT_HEAD,
                                  build_detector, images, test_step)
+from .stage_profile import profile_detector
 from .timing import (EAGER, Timing, interleaved_rates, ratios_to, runtimes,
                      summarise, write_random_images)
 
@@ -59,6 +60,20 @@ def _sized_cfg(cfg: Config, size: Tuple[int, int]) -> Config:
     return cfg
 
 
+def _export_both(detector: str, eager: nn.Module, cfg: Config,
+                 size: Tuple[int, int], work_dir: Path,
+                 calib_images: int) -> Dict[str, str]:
+    """``{'fp32': path, 'int8': path}``: ``eager`` exported at ``size`` and its
+    INT8 version calibrated on random-pixel images, in ``work_dir``."""
+    height, width = size
+    stem = work_dir / f"{detector.replace(' ', '_')}_{height}x{width}"
+    files = dict(fp32=f'{stem}.onnx', int8=f'{stem}_int8.onnx')
+    export_model(_sized_cfg(cfg, size), eager, files['fp32'], shape=size)
+    calib = write_random_images(Path(f'{stem}_calib'), calib_images, size)
+    quantize(files['fp32'], str(calib), files['int8'], calib_images)
+    return files
+
+
 def time_deployed(detector: str, eager: nn.Module, cfg: Config,
                   size: Tuple[int, int], threads: int, timing: Timing,
                   work_dir: Path, calib_images: int) -> List[dict]:
@@ -67,11 +82,8 @@ def time_deployed(detector: str, eager: nn.Module, cfg: Config,
     ``threads`` threads each (the caller sets PyTorch's). One row per entry,
     ratios to PyTorch eager."""
     height, width = size
-    stem = work_dir / f"{detector.replace(' ', '_')}_{height}x{width}"
-    fp32, int8 = f'{stem}.onnx', f'{stem}_int8.onnx'
-    export_model(_sized_cfg(cfg, size), eager, fp32, shape=size)
-    calib = write_random_images(Path(f'{stem}_calib'), calib_images, size)
-    quantize(fp32, str(calib), int8, calib_images)
+    fp32, int8 = _export_both(detector, eager, cfg, size, work_dir,
+                              calib_images).values()
     models = {EAGER: eager}
     for runtime in runtimes():
         # as tools/test.py runs an exported file
@@ -156,3 +168,26 @@ def measure_thundernet(report: dict, timing: Timing, work_dir: Path,
                     paper_mflops=paper.get('mflops'), paper_mflops_verified=False))
     finally:
         torch.set_num_threads(saved)
+
+
+# the per-stage profiles with random weights (Light-Head R-CNN's, with trained
+# weights, are in trained_deploy): the paper's size of each
+PROFILED = {
+    'ThunderNet SNet146': (THUNDERNETS['ThunderNet SNet146'], THUNDERNET_SIZE),
+    FASTER: (DETECTORS[FASTER], (800, 1216)),
+}
+
+
+def measure_profiles(report: dict, threads: int, work_dir: Path,
+                     calib_images: int = CALIB_IMAGES,
+                     detectors: Dict[str, Tuple[Path, Tuple[int, int]]] = PROFILED
+                     ) -> None:
+    """The per-stage table (:func:`.stage_profile.profile_detector`) of each of
+    ``detectors`` with random weights, on a random-pixel image."""
+    for name, (config, size) in detectors.items():
+        model, cfg = build_detector(config)
+        model.eval()
+        files = _export_both(name, model, cfg, size, work_dir, calib_images)
+        report['profiles'].append(profile_detector(
+            name, 'random', model, cfg, files, [images(1, size=size)], size,
+            threads))

@@ -5,6 +5,84 @@ from ..analysis.reports import report_header
 from .detector_benchmark import HEIGHT, WIDTH
 from .detector_deploy import CALIB_IMAGES
 from .detector_memory import MEMORY_BATCH
+from .timing import EAGER as EAGER_LABEL
+
+
+def _profile_cell(cell: dict) -> str:
+    text = f"{cell['ms']:.1f} ({cell['share']:.0%})"
+    if cell.get('roofline') is not None:
+        text += f"; **{cell['roofline']:.0%}** of roofline"
+    return text
+
+
+def _profile_markdown(report: dict) -> List[str]:
+    profiles = report.get('profiles', [])
+    if not profiles:
+        return []
+    lines = [
+        'Where the time goes, per image (`shufflenet_backbones/toolkit/benchmarks/'
+        'stage_profile.py`): milliseconds per stage and their share of the '
+        'profiled pass -- PyTorch eager from the PyTorch profiler, the runtimes '
+        "from onnxruntime's profiler and OpenVINO's performance counters (each "
+        'node in the stage of its module scope; profiled passes run slower than '
+        'timed ones). Multiply-adds: convs and FCs at the graph\'s RoI count; '
+        'roofline: the stage\'s multiply-adds per second as a share of one '
+        'dense 3x3 conv\'s (256 channels, 64x64) on the same threads here.', ''
+    ]
+    for profile in profiles:
+        columns = list(profile['rows'][0]['columns'])
+        lines += [
+            f"{profile['detector']}, {profile['input']}, {profile['threads']} "
+            f"thread(s), {profile['weights']} weights, {profile['passes']} passes; "
+            f"dense conv {profile['dense_gmacs_per_s']:.1f} GMAC/s:", '',
+            '| Stage | MMACs | ' + ' | '.join(columns) + ' |',
+            '|:---|---:|' + '---:|' * len(columns)
+        ]
+        for row in profile['rows']:
+            mmacs = f"{row['mmacs']:.0f}" if row['mmacs'] else ''
+            lines.append(f"| {row['stage']} | {mmacs} | " + ' | '.join(
+                _profile_cell(row['columns'][c]) for c in columns) + ' |')
+        totals = [sum(r['columns'][c]['ms'] for r in profile['rows'])
+                  for c in columns]
+        lines.append('| total (profiled) | | ' +
+                     ' | '.join(f'{t:.1f}' for t in totals) + ' |')
+        lines.append('')
+    return lines
+
+
+def _trained_markdown(report: dict) -> List[str]:
+    runs = report.get('trained', [])
+    if not runs:
+        return []
+    settings = report['settings']
+    lines = [
+        'Deployment with trained weights (Light-Head R-CNN trained briefly from '
+        'random init on generated shapes at the benchmark\'s size, '
+        '`shufflenet_backbones/toolkit/benchmarks/trained_detectors.py`), end to '
+        'end per image on its validation images: each runtime timed interleaved '
+        'with PyTorch eager alone, in '
+        f"{runs[0]['processes']} fresh processes one after another "
+        f"({settings['rounds']} rounds each after {settings['warmup']} warm-up "
+        'pass(es)); the ratio is the median over the processes, with their min '
+        'and max. bbox mAP: `tools/test.py` on the same validation images.', '',
+        '| Detector | Input | Threads | Runtime | img/s (median) | vs PyTorch eager '
+        '(median) | min - max over processes | bbox mAP | vs PyTorch |',
+        '|:---|:---|---:|:---|---:|---:|---:|---:|---:|'
+    ]
+    for run in runs:
+        eager = run['rows'][0]['eager']['median'] if run['rows'] else 0.
+        lines.append(f"| {run['detector']} | {run['input']} | {run['threads']} | "
+                     f"{EAGER_LABEL} | {eager:.2f} | | | "
+                     f"{run['eager_bbox_mAP']:.3f} | |")
+        for r in run['rows']:
+            ratio = r['ratio_to_eager']
+            lines.append(
+                f"| | | | {r['runtime']} | {r['deployed']['median']:.2f} | "
+                f"**{ratio['median']:.2f}** | {ratio['min']:.2f} - "
+                f"{ratio['max']:.2f} | {r['bbox_mAP']:.3f} | "
+                f"{r['bbox_mAP'] - run['eager_bbox_mAP']:+.3f} |")
+    lines.append('')
+    return lines
 
 
 def _deploy_markdown(report: dict) -> List[str]:
@@ -13,8 +91,10 @@ def _deploy_markdown(report: dict) -> List[str]:
         return []
     settings = report['settings']
     lines = [
-        'Deployment, end to end per image (preprocessing, model, NMS; random '
-        'weights): PyTorch eager `test_step` beside the exported ONNX file run '
+        'Deployment with random weights, the worst case for PyTorch eager (its '
+        'NMS works on what passes the score thresholds; the ratios vary with the '
+        'weight draw), end to end per image (preprocessing, model, NMS): '
+        'PyTorch eager `test_step` beside the exported ONNX file run '
         'as tools/test.py runs it, in the same interleaved rounds '
         f"({settings['rounds']}, after {settings['warmup']} warm-up pass(es)). "
         'INT8: static QDQ, per-channel, calibrated on '
@@ -58,9 +138,20 @@ def _deploy_markdown(report: dict) -> List[str]:
     return lines
 
 
+def profile_and_trained_markdown(report: dict) -> str:
+    """The per-stage profiles and the trained-weight rows alone, under the
+    report's header: what leads docs/performance.md."""
+    lines = report_header(report, 'Where the time goes, and trained-weight speed')
+    return '\n'.join(lines + _profile_markdown(report) +
+                     _trained_markdown(report)) + '\n'
+
+
 def to_markdown(report: dict) -> str:
     settings = report['settings']
     lines = report_header(report, 'Detector inference and training memory')
+    # first: where the time goes, then the figures users will see
+    lines += _profile_markdown(report)
+    lines += _trained_markdown(report)
     if report.get('speed'):
         lines += [
             f"Inference (`test_step`, random weights), {settings['rounds']} rounds "

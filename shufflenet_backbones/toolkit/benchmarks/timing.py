@@ -2,6 +2,7 @@
 the deployment runtimes that the deployment rows time (their options are in
 :mod:`shufflenet_backbones.toolkit.cli.benchmarks.options`, their report files in
 :mod:`shufflenet_backbones.toolkit.analysis.reports`)."""
+import copy
 import statistics
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ from ..deploy.runtime import (BackendUnavailableError, InferenceSession,
 __all__ = [
     'Timing', 'interleaved_rates', 'summarise', 'EAGER', 'Runtime', 'runtimes',
     'runtime_versions', 'open_session', 'write_random_images',
-    'ratios_to'
+    'ratios_to', 'cycling_test_step'
 ]
 
 
@@ -131,3 +132,17 @@ def ratios_to(rates: Dict[str, List[float]], reference: str) -> Dict[str, float]
     same interleaved rounds."""
     base = statistics.median(rates[reference])
     return {name: statistics.median(r) / base for name, r in rates.items()}
+
+
+def cycling_test_step(model, batches: List[dict]):
+    """One pass: ``model.test_step`` on the next image (each model its own copy
+    of the batches: the data preprocessor writes into the data samples)."""
+    own = copy.deepcopy(batches)
+    state = dict(i=0)
+
+    def run() -> int:
+        model.test_step(own[state['i'] % len(own)])
+        state['i'] += 1
+        return 1
+
+    return run

@@ -5,7 +5,7 @@ The command line of ``tools/data/convert.py``; the work is done by
 """
 import argparse
 import time
-from typing import Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ..data.formats import (FORMATS, SourceDataset, convert_dataset,
                             read_class_names)
@@ -14,16 +14,28 @@ from ..errors import CLIError, fail
 PROG = 'convert.py'
 
 
-def _fraction(text: str) -> float:
-    """argparse type of --val-fraction: a number in (0, 1)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(
-            f'must be a number between 0 and 1 (exclusive), got {text!r}')
-    return value
+def _checked(cast: Callable[[str], Any], valid: Callable[[Any], bool],
+             expected: str) -> Callable[[str], Any]:
+    """An argparse type: ``cast(text)``, refused with ``must be <expected>``
+    when it fails or is not ``valid``."""
+
+    def parse(text: str):
+        try:
+            value = cast(text)
+        except ValueError:
+            value = None
+        if value is None or not valid(value):
+            raise argparse.ArgumentTypeError(f'must be {expected}, got {text!r}')
+        return value
+
+    return parse
+
+
+_fraction = _checked(float, lambda v: 0 < v < 1,
+                     'a number between 0 and 1 (exclusive)')  # --val-fraction
+_positive_int = _checked(int, lambda v: v >= 1,
+                         'a positive whole number of pixels')  # --tile
+_overlap = _checked(float, lambda v: 0 <= v < 1, 'a number in [0, 1)')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -50,7 +62,20 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--classes', metavar='FILE',
         help='class names, one a line, in category-id order (default: the sorted '
         'names found; yolo: SRC/classes.txt, obj.names or data.yaml)')
-    return parser.parse_args(argv)
+    parser.add_argument(
+        '--tile', type=_positive_int, metavar='SIZE',
+        help='cut the images into SIZE x SIZE tiles first (large aerial or '
+        'satellite photographs), boxes with them; the split is then one of tiles')
+    parser.add_argument(
+        '--tile-overlap', type=_overlap, metavar='R',
+        help='with --tile: share of a tile its neighbours overlap, in [0, 1) '
+        '(default: 0)')
+    args = parser.parse_args(argv)
+    if args.tile is None and args.tile_overlap is not None:
+        parser.error('--tile-overlap needs --tile SIZE')
+    if args.tile_overlap is None:
+        args.tile_overlap = 0.0
+    return args
 
 
 def describe(dataset: SourceDataset, written: Dict[str, dict],
@@ -60,7 +85,8 @@ def describe(dataset: SourceDataset, written: Dict[str, dict],
     num_boxes = sum(len(im.boxes) for im in dataset.images)
     empty = sum(not im.boxes for im in dataset.images)
     lines = [
-        f'Read {len(dataset.images)} images ({empty} without objects) and '
+        f'Read {len(dataset.images)} {"tiles" if args.tile else "images"} '
+        f'({empty} without objects) and '
         f'{num_boxes} boxes of {len(dataset.classes)} classes '
         f'({", ".join(dataset.classes)}) from {args.src} ({args.source_format}) in '
         f'{seconds:.2f} s.'
@@ -74,7 +100,10 @@ def describe(dataset: SourceDataset, written: Dict[str, dict],
     for split, info in written.items():
         lines.append(f"{split}: {info['num_images']} images, "
                      f"{info['num_instances']} boxes -> {info['ann_file']}")
-    how = 'copied' if args.copy else 'symlinked (--copy copies them)'
+    if args.tile is not None:
+        how = 'written as tile files'
+    else:
+        how = 'copied' if args.copy else 'symlinked (--copy copies them)'
     lines.append(f'Images {how}. Train with: python tools/train.py CONFIG '
                  f'--data {args.dst}')
     return lines
@@ -89,7 +118,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         start = time.perf_counter()
         dataset, written = convert_dataset(
             args.src, args.dst, args.source_format, val_fraction=args.val_fraction,
-            seed=args.seed, copy=args.copy, classes=classes)
+            seed=args.seed, copy=args.copy, classes=classes, tile=args.tile,
+            tile_overlap=args.tile_overlap)
         seconds = time.perf_counter() - start
     except CLIError as err:
         fail(PROG, err)

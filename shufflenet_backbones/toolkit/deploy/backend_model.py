@@ -31,6 +31,8 @@ class BackendModel(BaseModel):
         path (str): The ONNX file.
         backend (str): 'onnxruntime' or 'openvino'. Default: 'onnxruntime'.
         threads (int, optional): Runtime threads; None: the runtime's default.
+        share_cpu (bool): See :class:`~..runtime.InferenceSession` (benchmarks).
+        profile (bool): See :class:`~..runtime.InferenceSession` (benchmarks).
 
     Attributes:
         task (str): 'detection', 'segmentation' or 'classification'.
@@ -40,7 +42,8 @@ class BackendModel(BaseModel):
     """
 
     def __init__(self, path: str, backend: str = 'onnxruntime',
-                 threads: Optional[int] = None):
+                 threads: Optional[int] = None, share_cpu: bool = False,
+                 profile: bool = False):
         super().__init__()
         meta = read_metadata(path)
         self.path = path
@@ -56,7 +59,7 @@ class BackendModel(BaseModel):
         self._align_corners = bool((self.cfg.model.get('decode_head') or {}).get(
             'align_corners', False))
         self.batch, self.size = input_shape(meta)  # None: any
-        self.session = InferenceSession(path, backend, threads)
+        self.session = InferenceSession(path, backend, threads, share_cpu, profile)
 
     def forward(self, inputs: Sequence[Tensor], data_samples: Optional[list] = None,
                 mode: str = 'predict') -> list:

@@ -9,7 +9,8 @@ import onnx
 import pytest
 import torch
 
-from shufflenet_backbones.toolkit.analysis.reports import new_report, write_report
+from shufflenet_backbones.toolkit.analysis.reports import (new_report,
+                                                           write_report)
 from shufflenet_backbones.toolkit.benchmarks import (backbone_benchmark,
                                                      backbone_report,
                                                      backbone_variants,
@@ -245,3 +246,58 @@ def test_readme_update_errors(reports, tmp_path, capsys):
         update_readme.main(['--bench-dir', str(reports), '--doc', str(readme)])
     err = capsys.readouterr().err
     assert 'no detector_*.json' in err and 'benchmark_detector.py' in err
+
+
+def _profiled_report(command: str) -> dict:
+    """A detector report with one per-stage profile and one trained-weight run."""
+    from shufflenet_backbones.toolkit.benchmarks import stage_profile
+    report = new_report('detector', {}, Timing(1, 2, 0.1))
+    report['machine']['load_average_after'] = [0.0, 0.0, 0.0]
+    seconds = {stage: 0.01 for stage in stage_profile.STAGES}
+    macs = {stage: 0 for stage in stage_profile.STAGES}
+    macs['backbone'] = 10**8
+    rows = stage_profile.profile_rows({EAGER: seconds, 'onnxruntime FP32': seconds},
+                                      macs, 1e10)
+    spread = dict(median=2.0, min=1.5, max=2.5, values=[1.5, 2.0, 2.5])
+    report.update(
+        command=command, speed=[], memory=[],
+        profiles=[dict(detector='Light-Head R-CNN', input='800x1216, batch 1',
+                       weights='trained', threads=2, passes=5,
+                       dense_gmacs_per_s=10.0, rows=rows)],
+        trained=[dict(detector='Light-Head R-CNN', input='800x1216, batch 1',
+                      threads=2, processes=3, eager_bbox_mAP=0.5,
+                      rows=[dict(runtime='onnxruntime FP32', ratio_to_eager=spread,
+                                 eager=dict(median=1.0), deployed=dict(median=2.0),
+                                 bbox_mAP=0.49)])])
+    return report
+
+
+def test_profiles_lead_the_doc(reports, tmp_path):
+    (reports / 'detector_20261231_120000.json').write_text(
+        json.dumps(_profiled_report('profiled detector')))
+    doc = tmp_path / 'performance.md'
+    doc.write_text('# Perf\n\n<!-- detector-profile:begin -->\n<!-- '
+                   'detector-profile:end -->\n\nmiddle\n\n<!-- performance:begin -->\n'
+                   '<!-- performance:end -->\n')
+    update_readme.main(['--bench-dir', str(reports), '--doc', str(doc),
+                        '--profiles-only'])
+    text = doc.read_text()
+    top, bottom = text.split('middle')
+    assert 'detector_20261231_120000.json' in top and 'profiled detector' in top
+    # the stage rows: backbone 10 ms of 80 (8 stages), 10 GMAC/s of 10 -> 100 %
+    assert '| backbone | 100 | 10.0 (12%); **100%** of roofline |' in top
+    assert '| onnxruntime FP32 | 2.00 | **2.00** | 1.50 - 2.50 | 0.490 | -0.010 |' \
+        in top
+    assert bottom == '\n\n<!-- performance:begin -->\n<!-- performance:end -->\n'
+    update_readme.main(['--bench-dir', str(reports), '--doc', str(doc)])
+    # the full update fills both, the tables from the newest report of each kind
+    assert 'profiled detector' in doc.read_text().split('middle')[1]
+
+
+def test_profiles_need_a_report_with_them(reports, tmp_path, capsys):
+    doc = tmp_path / 'performance.md'
+    doc.write_text('<!-- detector-profile:begin -->\n<!-- detector-profile:end -->\n')
+    with pytest.raises(SystemExit):
+        update_readme.main(['--bench-dir', str(reports), '--doc', str(doc),
+                            '--profiles-only'])
+    assert 'no detector_*.json with trained-weight rows' in capsys.readouterr().err

@@ -75,6 +75,11 @@ def test_missing_voc_folder_names_it(tmp_path, capsys):
      "and 1 (exclusive), got '1'"),
     (['--val-fraction', 'half'], 'argument --val-fraction: must be a number'),
     (['--from', 'kitti'], "argument --from: invalid choice: 'kitti'"),
+    (['--tile', '0'], "argument --tile: must be a positive whole number of pixels, "
+     "got '0'"),
+    (['--tile', '200', '--tile-overlap', '1'], 'argument --tile-overlap: must be a '
+     "number in [0, 1), got '1'"),
+    (['--tile-overlap', '0.2'], '--tile-overlap needs --tile SIZE'),
 ])
 def test_bad_options_are_rejected_by_argparse(tmp_path, capsys, args, message):
     with pytest.raises(SystemExit) as exit_info:
@@ -82,3 +87,15 @@ def test_bad_options_are_rejected_by_argparse(tmp_path, capsys, args, message):
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / 'out').exists()
+
+
+def test_tile_option_cuts_the_photographs(tmp_path, capsys):
+    dst = tmp_path / 'out'
+    assert cli.main([str(REAL_VOC), str(dst), '--from', 'voc', '--tile', '200',
+                     '--tile-overlap', '0.5']) == 0
+    out = capsys.readouterr().out
+    assert out.startswith('Read 18 tiles (')
+    assert 'note: cut 2 images into 18 tiles of 200 px (overlap 0.5)' in out
+    assert 'Images written as tile files.' in out
+    assert len(list((dst / 'train').iterdir())) + len(
+        list((dst / 'val').iterdir())) == 18

@@ -16,9 +16,12 @@ def main(argv=None) -> None:
                         default=Path('work_dirs/benchmarks'))
     parser.add_argument('--doc', type=Path, default=Path('docs/performance.md'),
                         help='the file to update (default: %(default)s)')
+    parser.add_argument('--profiles-only', action='store_true',
+                        help='update only the per-stage profiles and trained-weight '
+                        'rows at the top (from the newest detector report with them)')
     args = parser.parse_args(argv)
     try:
-        update(args.doc, args.bench_dir)
+        update(args.doc, args.bench_dir, args.profiles_only)
     except (OSError, ValueError) as err:
         print(f'update_performance_doc.py: error: {err}', file=sys.stderr)
         sys.exit(1)

@@ -1,6 +1,7 @@
 """Reading any format, then splitting and writing: what tools/data/convert.py runs."""
 import os
 import os.path as osp
+import tempfile
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
 from ...errors import CLIError
@@ -8,6 +9,7 @@ from .coco import read_coco
 from .csv_table import read_csv
 from .labelme import read_labelme
 from .source import SourceDataset
+from .tiling import tile_dataset
 from .voc import read_voc
 from .writer import split_dataset, write_coco
 from .yolo import read_yolo
@@ -33,7 +35,8 @@ def read_dataset(src: str, source_format: str,
 
 def convert_dataset(src: str, dst: str, source_format: str,
                     val_fraction: float = 0.2, seed: int = 0, copy: bool = False,
-                    classes: Optional[Sequence[str]] = None
+                    classes: Optional[Sequence[str]] = None,
+                    tile: Optional[int] = None, tile_overlap: float = 0.0
                     ) -> Tuple[SourceDataset, Dict[str, dict]]:
     """Convert SRC (in ``source_format``) into the COCO folder ``dst``.
 
@@ -47,16 +50,32 @@ def convert_dataset(src: str, dst: str, source_format: str,
         copy (bool): Copy the images instead of symlinking them.
         classes (Sequence[str], optional): Class names in category-id order
             (YOLO: instead of its names file; not for coco).
+        tile (int, optional): Cut the images into tiles of this size first
+            (:func:`tile_dataset`); the split is then one of tiles, so that tiles of
+            one photograph can be in train and in val (with ``tile_overlap=0`` no
+            pixel is in both). The tiles are always written as files (``copy``
+            does not apply).
+        tile_overlap (float): Overlap of neighbouring tiles, in [0, 1).
 
     Returns:
-        tuple[SourceDataset, dict]: What was read, and what :func:`write_coco`
-        returns.
+        tuple[SourceDataset, dict]: What was read (the tiles, with ``tile``), and
+        what :func:`write_coco` returns.
     """
     if osp.isdir(src) and (osp.abspath(dst) + os.sep).startswith(
             osp.abspath(src) + os.sep):
         raise CLIError(f'{dst}: inside the source folder {src}; its images would '
                        'be read as source images next time, give another folder')
     dataset = read_dataset(src, source_format, classes)
-    splits = split_dataset(dataset, val_fraction, seed)
-    return dataset, write_coco(splits, dataset.classes, dst, copy,
-                               f'converted from {source_format}')
+    description = f'converted from {source_format}'
+    if tile is None:
+        splits = split_dataset(dataset, val_fraction, seed)
+        return dataset, write_coco(splits, dataset.classes, dst, copy, description)
+    with tempfile.TemporaryDirectory() as tile_dir:
+        dataset = tile_dataset(dataset, tile_dir, tile, tile_overlap)
+        splits = split_dataset(dataset, val_fraction, seed)
+        written = write_coco(splits, dataset.classes, dst, True,
+                             f'{description}, tiles of {tile} px')
+    for split, images in splits.items():  # the tile files now live in dst only
+        for im in images:
+            im.path = osp.join(dst, split, im.file_name)
+    return dataset, written
