@@ -101,8 +101,8 @@ def test_trained_rows_end_to_end(tmp_path, monkeypatch):
     # and where its time goes, in eager and every runtime, trained weights
     profile, = report['profiles']
     assert profile['weights'] == 'trained' and profile['input'] == '64x96, batch 1'
-    assert list(profile['rows'][0]['columns']) == [EAGER] + [r.label
-                                                         for r in RUNTIMES]
+    labels = [r.label for r in RUNTIMES]
+    assert list(profile['rows'][0]['columns']) == [EAGER] + labels
 
     json_path = write_report(report, detector_report.to_markdown, tmp_path / 'out')
     markdown = json_path.with_suffix('.md').read_text()
