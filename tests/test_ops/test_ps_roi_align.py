@@ -577,3 +577,48 @@ def test_adaptive_refused_in_onnx_export():
     with pytest.raises(ValueError, match='sampling_ratio=0 .adaptive. does not'):
         torch.onnx.export(PSRoIAlign((3, 2), 0.5, 0), (feats.detach(), rois),
                           io.BytesIO(), dynamo=False, opset_version=17)
+
+
+def _one_image_inputs():
+    """One image's 4 x 3 x 3 channel groups on a 20 x 24 map (spatial scale 0.5),
+    and RoIs inside, partly outside, far outside and tiny."""
+    torch.manual_seed(0)
+    feats = torch.randn(1, 4 * 3 * 3, 20, 24)
+    corners = torch.rand(40, 2) * torch.tensor([40., 32.])
+    sizes = torch.rand(40, 2) * 20 + 0.5
+    rois = torch.cat([torch.zeros(40, 1), corners, corners + sizes], dim=1)
+    rois[0, 1:] = torch.tensor([-10., -6., 60., 50.])  # beyond the map
+    rois[1, 1:] = torch.tensor([-30., -30., -8., -8.])  # wholly outside
+    rois[2, 1:] = torch.tensor([10., 10., 10.2, 10.1])  # tiny
+    return feats, rois
+
+
+def test_grid_sample_path_equals_torchvision(tv_ops):
+    from shufflenet_backbones.ops.ps_roi_align import _ps_roi_align_grid_sample
+    feats, rois = _one_image_inputs()
+    expected = tv_ops.ps_roi_align(feats, rois, (3, 3), 0.5, 2)
+    got = _ps_roi_align_grid_sample(feats, rois, 3, 3, 0.5, 2)
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-5)
+
+
+@pytest.mark.filterwarnings('ignore::torch.jit.TracerWarning')
+@pytest.mark.filterwarnings('ignore::DeprecationWarning')
+@pytest.mark.parametrize('batch', [1, 2])
+def test_export_runs_avg_as_grid_sample(tv_ops, batch):
+    onnx = pytest.importorskip('onnx')
+    ort = pytest.importorskip('onnxruntime')
+    feats, rois = _one_image_inputs()
+    feats = feats.repeat(batch, 1, 1, 1)
+    rois[::2, 0] = batch - 1  # every other RoI on the last image
+    buffer = io.BytesIO()
+    torch.onnx.export(PSRoIAlign((3, 3), 0.5, 2), (feats, rois), buffer,
+                      dynamo=False, opset_version=17)
+    model = onnx.load_from_string(buffer.getvalue())
+    # avg with a fixed sampling ratio exports as GridSample, for any batch
+    assert 'GridSample' in {n.op_type for n in model.graph.node}
+    session = ort.InferenceSession(buffer.getvalue(),
+                                   providers=['CPUExecutionProvider'])
+    names = [i.name for i in session.get_inputs()]
+    got, = session.run(None, dict(zip(names, (feats.numpy(), rois.numpy()))))
+    expected = tv_ops.ps_roi_align(feats, rois, (3, 3), 0.5, 2)
+    torch.testing.assert_close(torch.from_numpy(got), expected, rtol=0, atol=1e-5)

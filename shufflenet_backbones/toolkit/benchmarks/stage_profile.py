@@ -113,6 +113,11 @@ def node_stages(path: str) -> Dict[str, str]:
         parts = node.name.split('/')
         scope = SCOPES.get(parts[1]) if node.name.startswith('/') and len(
             parts) > 2 else None
+        if node.op_type == 'RoiAlign':
+            # torchvision's RoIAlign exports without its module's scope (FPN's
+            # per-level RoIAlign); it is RoI pooling wherever it sits
+            stages[node.name] = 'RoI pooling'
+            continue
         if scope is not None:
             current = scope
             stages[node.name] = scope

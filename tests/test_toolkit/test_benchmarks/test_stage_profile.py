@@ -11,7 +11,7 @@ import torch
 from shufflenet_backbones.toolkit.benchmarks import detector_deploy
 from shufflenet_backbones.toolkit.benchmarks import stage_profile as sp
 from shufflenet_backbones.toolkit.benchmarks.detector_benchmark import (
-    DETECTORS, LIGHT_HEAD, build_detector, images)
+    DETECTORS, FASTER, LIGHT_HEAD, build_detector, images)
 from shufflenet_backbones.toolkit.benchmarks.detector_benchmark import \
     test_step as one_pass
 from shufflenet_backbones.toolkit.benchmarks.timing import EAGER, RUNTIMES
@@ -123,3 +123,18 @@ def test_random_weight_profiles_cover_every_runtime(tmp_path):
     backbone = profile['rows'][1]
     assert backbone['mmacs'] > 0
     assert all(cell['roofline'] > 0 for cell in backbone['columns'].values())
+
+
+def test_fpn_roi_align_nodes_are_roi_pooling(tmp_path):
+    """torchvision's RoIAlign exports without its module's scope; Faster R-CNN's
+    per-level RoIAlign still lands in RoI pooling."""
+    model, cfg = build_detector(DETECTORS[FASTER])
+    model.eval()
+    path = str(tmp_path / 'faster.onnx')
+    export_model(cfg, model, path, shape=(64, 96))
+    stages = sp.node_stages(path)
+    by_type = {}
+    for node in onnx.load(path).graph.node:
+        by_type.setdefault(node.op_type, set()).add(stages[node.name])
+    assert by_type['RoiAlign'] == {'RoI pooling'}
+    assert by_type['NonMaxSuppression'] == {'proposals + NMS', 'final NMS'}

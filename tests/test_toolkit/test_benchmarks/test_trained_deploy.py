@@ -79,7 +79,7 @@ def test_trained_rows_end_to_end(tmp_path, monkeypatch):
     work_dir = cache / TINY.name
     assert (work_dir / 'iter_4.pth').is_file()
     logged = (work_dir / 'train.log').read_text()
-    assert 'Iter(train) [4/4]' in logged
+    assert 'Saving checkpoint at 4 iterations' in logged
     stamp = (work_dir / 'iter_4.pth').stat().st_mtime
     trained_detectors.trained_detector(TINY, cache)
     assert (work_dir / 'iter_4.pth').stat().st_mtime == stamp
