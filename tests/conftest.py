@@ -1,7 +1,7 @@
 """Fixtures every test folder shares: a fixed random state and mmdet's scope for
 each test, trained-looking BN layers, digests of generated files, truncated files,
-running the scripts of tools/ as a user does, and the tiny detection configs
-(built by tests/config_builders.py)."""
+running the scripts of tools/ as a user does, the tiny detection configs
+(built by tests/config_builders.py), and RPN-like proposals for the NMS tests."""
 import hashlib
 import os
 import subprocess
@@ -155,6 +155,34 @@ def run_main(capsys) -> Callable[..., Tuple[int, str, str]]:
 def run_tool() -> Callable[..., subprocess.CompletedProcess]:
     """``run_tool(script, *args, cwd=None, **env)``: see :func:`_run_tool`."""
     return _run_tool
+
+
+# how an RPN's proposals look to its NMS: 'spread' as a random-weight RPN's (few
+# overlaps, most boxes kept), 'clustered' as a trained one's (many boxes around
+# few objects, most suppressed); 'tied' scores take 21 values, as saturated ones
+PROPOSAL_KINDS = ('spread', 'clustered', 'spread, tied', 'clustered, tied')
+
+
+def _rpn_proposals(count: int, kind: str,
+                   size: float = 800.) -> Tuple[torch.Tensor, torch.Tensor]:
+    if kind.startswith('clustered'):
+        objects = torch.rand(30, 2) * size
+        centres = objects[torch.randint(0, 30, (count, ))] + torch.randn(count, 2) * 8
+    else:
+        centres = torch.rand(count, 2) * size
+    half = (torch.rand(count, 2) * 100 + 10) / 2
+    scores = torch.rand(count)
+    if kind.endswith('tied'):
+        scores = (scores * 20).round() / 20
+    return torch.cat([centres - half, centres + half], dim=1), scores
+
+
+@pytest.fixture(scope='session')
+def rpn_proposals() -> Callable[..., Tuple[torch.Tensor, torch.Tensor]]:
+    """``rpn_proposals(count, kind, size=800.)``: ``(boxes, scores)``, float32
+    boxes x1 y1 x2 y2 inside about ``size`` px, ``kind`` one of
+    :data:`PROPOSAL_KINDS`."""
+    return _rpn_proposals
 
 
 @pytest.fixture(scope='session')

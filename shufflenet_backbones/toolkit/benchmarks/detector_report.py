@@ -82,6 +82,31 @@ def _trained_markdown(report: dict) -> List[str]:
                 f"{ratio['max']:.2f} | {r['bbox_mAP']:.3f} | "
                 f"{r['bbox_mAP'] - run['eager_bbox_mAP']:+.3f} |")
     lines.append('')
+    return lines + _eager_nms_markdown(runs)
+
+
+def _eager_nms_markdown(runs: List[dict]) -> List[str]:
+    runs = [run for run in runs if run.get('eager_nms')]
+    if not runs:
+        return []
+    lines = [
+        "PyTorch eager's proposal NMS, stopped once `max_per_img` boxes are kept "
+        "(`SelectRPNHead`), against mmdet's over all `nms_pre` boxes: the same "
+        'model timed both ways interleaved in each of the processes above '
+        '(median over the processes, min and max), and their detections compared '
+        'on every validation image.', '',
+        "| Detector | Input | img/s | img/s, mmdet's NMS | speed-up (median) | "
+        'min - max over processes | identical detections |',
+        '|:---|:---|---:|---:|---:|---:|---:|'
+    ]
+    for run in runs:
+        nms = run['eager_nms']
+        lines.append(
+            f"| {run['detector']} | {run['input']} | {nms['eager']['median']:.2f} | "
+            f"{nms['mmdet']['median']:.2f} | **{nms['speedup']['median']:.2f}x** | "
+            f"{nms['speedup']['min']:.2f} - {nms['speedup']['max']:.2f} | "
+            f"{nms['identical_images']} of {nms['images']} images |")
+    lines.append('')
     return lines
 
 

@@ -35,7 +35,8 @@ from torch.profiler import ProfilerActivity, profile, record_function
 
 from ..analysis.complexity import detector_multiply_adds
 from ..deploy.backend_model import BackendModel
-from .timing import EAGER, cycling_test_step, runtimes
+from .timing import (EAGER, EAGER_MMDET_NMS, cycling_test_step, runtimes,
+                     with_mmdet_proposal_nms)
 
 STAGES = ('preprocessing', 'backbone', 'neck', 'RPN head', 'proposals + NMS',
           'RoI pooling', 'R-CNN head', 'final NMS')
@@ -225,7 +226,9 @@ def profile_detector(detector: str, weights: str, model: nn.Module, cfg,
                      files: Dict[str, str], batches: List[dict],
                      size: Tuple[int, int], threads: int,
                      passes: int = PASSES) -> dict:
-    """The per-stage table of one detector: PyTorch eager and every runtime
+    """The per-stage table of one detector: PyTorch eager (and, for
+    :class:`~...models.dense_heads.SelectRPNHead` RPNs, eager with mmdet's
+    proposal NMS), and every runtime
     (``files``: ``{'fp32': path, 'int8': path}``) on ``batches`` (one image
     each, cycled), beside the stages' multiply-adds (at the graph's RoI count,
     ``test_cfg.rpn.max_per_img``) and the dense-conv rate on ``threads``
@@ -234,6 +237,10 @@ def profile_detector(detector: str, weights: str, model: nn.Module, cfg,
     with torch.inference_mode():
         columns = {EAGER: profile_eager(model, cycling_test_step(model, batches),
                                         passes)}
+        peer = with_mmdet_proposal_nms(model)
+        if peer is not None:
+            columns[EAGER_MMDET_NMS] = profile_eager(
+                peer, cycling_test_step(peer, batches), passes)
         stages = {key: node_stages(path) for key, path in files.items()}
         for runtime in runtimes():
             key = 'int8' if runtime.int8 else 'fp32'

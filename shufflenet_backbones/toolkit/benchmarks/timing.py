@@ -5,19 +5,23 @@ the deployment runtimes that the deployment rows time (their options are in
 import copy
 import statistics
 import time
+import types
 from pathlib import Path
 from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 import torch
+import torch.nn as nn
+from mmdet.models.dense_heads import RPNHead
 
+from ...models.dense_heads import SelectRPNHead
 from ..deploy.runtime import (BackendUnavailableError, InferenceSession,
                               import_backend)
 
 __all__ = [
     'Timing', 'interleaved_rates', 'summarise', 'EAGER', 'Runtime', 'runtimes',
     'runtime_versions', 'open_session', 'write_random_images',
-    'ratios_to', 'cycling_test_step'
+    'ratios_to', 'cycling_test_step', 'EAGER_MMDET_NMS', 'with_mmdet_proposal_nms'
 ]
 
 
@@ -68,6 +72,22 @@ def summarise(rates: List[float]) -> dict:
 # timed in the same interleaved rounds, each runtime's ratio taken to EAGER's median.
 # (INT8 files from static QDQ calibration: deploy.quantize.)
 EAGER = 'PyTorch eager'
+# the peer of SelectRPNHead's early-stopped proposal NMS: the same model with
+# mmdet's RPNHead post-processing
+EAGER_MMDET_NMS = "PyTorch eager, mmdet's proposal NMS"
+
+
+def with_mmdet_proposal_nms(model: nn.Module) -> Optional[nn.Module]:
+    """A copy of ``model`` whose RPN post-processes its proposals with mmdet's
+    ``RPNHead._bbox_post_process`` (NMS over all ``nms_pre`` boxes) instead of
+    :class:`SelectRPNHead`'s early-stopped NMS; None where the RPN is not a
+    :class:`SelectRPNHead` (it is mmdet's already)."""
+    if not isinstance(getattr(model, 'rpn_head', None), SelectRPNHead):
+        return None
+    peer = copy.deepcopy(model)
+    peer.rpn_head._bbox_post_process = types.MethodType(
+        RPNHead._bbox_post_process, peer.rpn_head)
+    return peer
 
 
 class Runtime(NamedTuple):

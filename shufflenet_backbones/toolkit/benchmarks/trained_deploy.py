@@ -16,6 +16,11 @@ the runtimes' accuracy on the detector's own validation images.
   median, min and max over them.
 - **Accuracy.** ``tools/test.py`` on the validation images with the checkpoint
   and with each file in each runtime (INT8 calibrated on 32 training images).
+- **Eager's proposal NMS.** The detector's RPN NMS stops once it has kept
+  ``max_per_img`` boxes (:class:`~...models.dense_heads.SelectRPNHead`); beside
+  each pair, PyTorch eager is timed interleaved with the same model on mmdet's
+  post-processing, and the two models' detections are compared on every
+  validation image (identical boxes, scores and labels).
 """
 import copy
 import itertools
@@ -35,8 +40,9 @@ from ..deploy.export import export_model
 from ..deploy.quantize import quantize
 from .detector_benchmark import CONFIGS
 from .stage_profile import profile_detector
-from .timing import (EAGER, Timing, cycling_test_step, interleaved_rates,
-                     runtimes, summarise)
+from .timing import (EAGER, EAGER_MMDET_NMS, Timing, cycling_test_step,
+                     interleaved_rates, runtimes, summarise,
+                     with_mmdet_proposal_nms)
 from .trained_detectors import PLANS, TrainedDetector, trained_detector
 
 CALIB_IMAGES = 32
@@ -96,13 +102,43 @@ def time_pairs(trained: TrainedDetector, files: Dict[str, str], threads: int,
     return rows
 
 
-def worker(key: str, threads: int, timing: Timing, cache_dir: Path) -> List[dict]:
+def time_eager_nms(trained: TrainedDetector, timing: Timing) -> dict:
+    """PyTorch eager interleaved with the same model on mmdet's proposal
+    post-processing; ``speedup`` is eager's median rate over mmdet's."""
+    peer = with_mmdet_proposal_nms(trained.model)
+    batches = validation_batches(trained, TIMED_IMAGES)
+    with torch.inference_mode():
+        passes, rates = interleaved_rates(
+            {EAGER: cycling_test_step(trained.model, batches),
+             EAGER_MMDET_NMS: cycling_test_step(peer, batches)}, timing)
+    ours, mmdet = (statistics.median(rates[n]) for n in (EAGER, EAGER_MMDET_NMS))
+    return dict(eager=summarise(rates[EAGER]), mmdet=summarise(rates[EAGER_MMDET_NMS]),
+                passes_per_round=passes, speedup=ours / mmdet)
+
+
+def identical_detections(trained: TrainedDetector, count: int) -> int:
+    """On how many of the first ``count`` validation images the detector and
+    its copy on mmdet's proposal post-processing give the same boxes, scores and
+    labels."""
+    peer = with_mmdet_proposal_nms(trained.model)
+    same = 0
+    with torch.inference_mode():
+        for batch in validation_batches(trained, count):
+            ours, mmdet = (m.test_step(copy.deepcopy(batch))[0].pred_instances
+                           for m in (trained.model, peer))
+            same += all(torch.equal(ours[k], mmdet[k])
+                        for k in ('bboxes', 'scores', 'labels'))
+    return same
+
+
+def worker(key: str, threads: int, timing: Timing, cache_dir: Path) -> dict:
     """One process's pairs for the plan ``key`` (weights and files already
-    there: :func:`measure_trained` makes them first)."""
+    there: :func:`measure_trained` makes them first), and eager's NMS pair."""
     detector, size = PLAN_KEYS[key]
     trained = trained_detector(PLANS[(detector, size)], cache_dir)
-    return time_pairs(trained, deployed_files(trained, size, cache_dir), threads,
-                      timing)
+    return dict(pairs=time_pairs(trained, deployed_files(trained, size, cache_dir),
+                                 threads, timing),
+                eager_nms=time_eager_nms(trained, timing))
 
 
 def _test_metric(config: str, model: str, backend: str, work_dir: Path) -> float:
@@ -153,14 +189,16 @@ def measure_trained(report: dict, threads: int, timing: Timing, cache_dir: Path,
             per_process.append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(f'{detector} {size[0]}x{size[1]}, process {index + 1}: ' +
                   ', '.join(f"{r['runtime']} {r['ratio_to_eager']:.2f}x"
-                            for r in per_process[-1]), flush=True)
+                            for r in per_process[-1]['pairs']) +
+                  f", eager's NMS {per_process[-1]['eager_nms']['speedup']:.2f}x "
+                  "mmdet's", flush=True)
         mean_ap = accuracy(trained, files, cache_dir / plan.name)
         report['profiles'].append(profile_detector(
             detector, 'trained', trained.model, trained.cfg, files,
             validation_batches(trained, TIMED_IMAGES), size, threads))
         rows = []
-        for i, first in enumerate(per_process[0]):
-            runs = [p[i] for p in per_process]
+        for i, first in enumerate(per_process[0]['pairs']):
+            runs = [p['pairs'][i] for p in per_process]
             rows.append(dict(
                 runtime=first['runtime'],
                 ratio_to_eager=_spread([r['ratio_to_eager'] for r in runs]),
@@ -172,4 +210,10 @@ def measure_trained(report: dict, threads: int, timing: Timing, cache_dir: Path,
             processes=processes, training=dict(
                 iterations=plan.iterations, batch=plan.batch, images=plan.num_train,
                 val_images=plan.num_val, val_metrics=trained.val_metrics),
-            eager_bbox_mAP=mean_ap[EAGER], rows=rows))
+            eager_bbox_mAP=mean_ap[EAGER], rows=rows,
+            eager_nms=dict(
+                speedup=_spread([p['eager_nms']['speedup'] for p in per_process]),
+                eager=_spread([p['eager_nms']['eager']['median'] for p in per_process]),
+                mmdet=_spread([p['eager_nms']['mmdet']['median'] for p in per_process]),
+                identical_images=identical_detections(trained, plan.num_val),
+                images=plan.num_val)))

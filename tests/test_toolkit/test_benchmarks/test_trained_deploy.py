@@ -1,7 +1,8 @@
 """The trained-weight deployment rows (shufflenet_backbones.toolkit.benchmarks.
 trained_detectors and trained_deploy) on a tiny plan: the detector is really
 trained by tools/train.py (and cached), exported, quantized, timed pair by pair in
-fresh processes, and evaluated in every runtime. (The timings themselves are not
+fresh processes, and evaluated in every runtime; eager's early-stopped proposal
+NMS timed against mmdet's and its detections compared. (The timings themselves are not
 tested: they are what the benchmark prints.)"""
 import json
 import sys
@@ -15,8 +16,9 @@ from shufflenet_backbones.toolkit.analysis.reports import (new_report,
 from shufflenet_backbones.toolkit.benchmarks import (detector_report,
                                                      trained_deploy,
                                                      trained_detectors)
-from shufflenet_backbones.toolkit.benchmarks.timing import (EAGER, RUNTIMES,
-                                                            Timing)
+from shufflenet_backbones.toolkit.benchmarks.timing import (EAGER,
+                                                            EAGER_MMDET_NMS,
+                                                            RUNTIMES, Timing)
 
 DETECTOR = 'Light-Head R-CNN'
 SIZE = (64, 96)
@@ -98,11 +100,17 @@ def test_trained_rows_end_to_end(tmp_path, monkeypatch):
     for row in fp32:
         assert row['bbox_mAP'] == pytest.approx(run['eager_bbox_mAP'], abs=0.02)
 
-    # and where its time goes, in eager and every runtime, trained weights
+    # eager's early-stopped proposal NMS against mmdet's: timed in each process,
+    # the same detections on both validation images
+    nms = run['eager_nms']
+    assert len(nms['speedup']['values']) == 2 and nms['speedup']['min'] > 0
+    assert nms['identical_images'] == nms['images'] == 2
+
+    # and where its time goes, in eager (both NMS) and every runtime, trained weights
     profile, = report['profiles']
     assert profile['weights'] == 'trained' and profile['input'] == '64x96, batch 1'
     labels = [r.label for r in RUNTIMES]
-    assert list(profile['rows'][0]['columns']) == [EAGER] + labels
+    assert list(profile['rows'][0]['columns']) == [EAGER, EAGER_MMDET_NMS] + labels
 
     json_path = write_report(report, detector_report.to_markdown, tmp_path / 'out')
     markdown = json_path.with_suffix('.md').read_text()
@@ -110,5 +118,8 @@ def test_trained_rows_end_to_end(tmp_path, monkeypatch):
     assert markdown.index('Where the time goes') < markdown.index(
         'Deployment with trained weights')
     assert f'| {DETECTOR} | 64x96, batch 1 | 1 | {EAGER} |' in markdown
+    assert f'| {DETECTOR} | 64x96, batch 1 |' in markdown.split(
+        "against mmdet's over all `nms_pre` boxes")[1]
+    assert '| 2 of 2 images |' in markdown
     assert json.loads(json_path.read_text())['trained'][0]['rows'][0]['runtime'] \
         == RUNTIMES[0].label
