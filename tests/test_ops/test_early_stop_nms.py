@@ -25,8 +25,20 @@ def test_offset_is_mmcvs(rpn_proposals, offset):
     assert torch.equal(nms_top_k(boxes, scores, 0.5, 200, offset=offset), expected)
 
 
+@pytest.mark.parametrize('iou_threshold', [0.5, 0.7])
+def test_ious_on_the_threshold_are_mmcvs(iou_threshold):
+    # small integer boxes: many IoUs exactly at the threshold (e.g. 7 / 10), where
+    # only mmcv's own float arithmetic gives mmcv's answer
+    corners = torch.randint(0, 12, (3000, 2)).float()
+    boxes = torch.cat([corners, corners + torch.randint(1, 6, (3000, 2))], dim=1)
+    scores = torch.randint(0, 8, (3000, )).float()
+    expected = nms(boxes, scores, iou_threshold)[1]
+    assert torch.equal(nms_top_k(boxes, scores, iou_threshold, len(boxes)), expected)
+
+
 def test_stops_before_the_end_of_the_order(rpn_proposals, monkeypatch):
-    # the point of the op: mmcv's NMS runs on far fewer than all boxes
+    # the point of the op: mmcv's NMS runs block by block on far fewer than all
+    # boxes
     sizes = []
 
     def counted(boxes, *args, **kwargs):
@@ -36,7 +48,7 @@ def test_stops_before_the_end_of_the_order(rpn_proposals, monkeypatch):
     monkeypatch.setattr(early_stop_nms, 'nms', counted)
     boxes, scores = rpn_proposals(6000, 'spread')
     nms_top_k(boxes, scores, 0.7, 1000)
-    assert sizes == [2000]
+    assert max(sizes) <= early_stop_nms.BLOCK and sum(sizes) < 2000
 
 
 def test_no_boxes():

@@ -26,11 +26,11 @@ class SelectRPNHead(RPNHead):
     part reads the thin feature map; both arrive in one tuple. ``in_indices`` says
     which entries are the RPN's levels (one per anchor-generator stride).
 
-    The proposals are mmdet's, box for box and in the same order: the NMS runs on
-    the top of the score order until ``max_per_img`` boxes are kept
-    (:func:`~shufflenet_backbones.ops.nms_top_k`), instead of over all ``nms_pre``
-    boxes; on CPU that loop was most of the eager test time with trained weights
-    (``docs/performance.md``). Where that would not be exact (GPU tensors, an
+    The proposals are mmdet's, box for box and in the same order: the NMS visits
+    the score order block by block and stops once ``max_per_img`` boxes are kept
+    (:func:`~shufflenet_backbones.ops.nms_top_k`), instead of comparing all
+    ``nms_pre`` boxes pair by pair; on CPU that loop was the largest stage of the
+    eager test time with trained weights (``docs/performance.md``). Where that would not be exact (GPU tensors, an
     NMS other than mmcv's plain ``nms``, ``split_thr`` boxes or more) it is
     mmdet's own post-processing.
 
