@@ -177,6 +177,12 @@ def _rpn_proposals(count: int, kind: str,
     return torch.cat([centres - half, centres + half], dim=1), scores
 
 
+@pytest.fixture(params=PROPOSAL_KINDS)
+def proposal_kind(request) -> str:
+    """Each of :data:`PROPOSAL_KINDS` in turn."""
+    return request.param
+
+
 @pytest.fixture(scope='session')
 def rpn_proposals() -> Callable[..., Tuple[torch.Tensor, torch.Tensor]]:
     """``rpn_proposals(count, kind, size=800.)``: ``(boxes, scores)``, float32

@@ -4,16 +4,14 @@ with and without tied scores, for every k from one box to more than NMS keeps;
 and the refusal of inputs it cannot reproduce mmcv on."""
 import pytest
 import torch
-from conftest import PROPOSAL_KINDS
 from mmcv.ops import nms
 
 from shufflenet_backbones.ops import early_stop_nms, nms_top_k
 
 
-@pytest.mark.parametrize('kind', PROPOSAL_KINDS)
 @pytest.mark.parametrize('k', [1, 300, 1000, 6000])
-def test_first_k_kept_boxes_are_mmcvs(rpn_proposals, kind, k):
-    boxes, scores = rpn_proposals(6000, kind)
+def test_first_k_kept_boxes_are_mmcvs(rpn_proposals, proposal_kind, k):
+    boxes, scores = rpn_proposals(6000, proposal_kind)
     expected = nms(boxes, scores, 0.7)[1][:k]
     assert torch.equal(nms_top_k(boxes, scores, 0.7, k), expected)
 

@@ -30,9 +30,9 @@ class SelectRPNHead(RPNHead):
     the score order block by block and stops once ``max_per_img`` boxes are kept
     (:func:`~shufflenet_backbones.ops.nms_top_k`), instead of comparing all
     ``nms_pre`` boxes pair by pair; on CPU that loop was the largest stage of the
-    eager test time with trained weights (``docs/performance.md``). Where that would not be exact (GPU tensors, an
-    NMS other than mmcv's plain ``nms``, ``split_thr`` boxes or more) it is
-    mmdet's own post-processing.
+    eager test time with trained weights (``docs/performance.md``). Where that
+    would not be exact (GPU tensors, an NMS other than mmcv's plain ``nms``,
+    ``split_thr`` boxes or more) it is mmdet's own post-processing.
 
     Args:
         in_indices (Sequence[int]): Positions in the neck outputs. Default: (1, ).

@@ -5,7 +5,6 @@ from unittest import mock
 
 import pytest
 import torch
-from conftest import PROPOSAL_KINDS
 from mmdet.models.dense_heads import RPNHead
 from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
@@ -73,14 +72,14 @@ def counted_nms_top_k(monkeypatch):
     return calls
 
 
-@pytest.mark.parametrize('kind', PROPOSAL_KINDS)
 @pytest.mark.parametrize('levels', [1, 3])
 @pytest.mark.parametrize('rescale', [False, True])
-def test_proposals_are_mmdets(rpn_proposals, counted_nms_top_k, kind, levels,
-                              rescale):
+def test_proposals_are_mmdets(rpn_proposals, counted_nms_top_k, proposal_kind,
+                              levels, rescale):
     head = SelectRPNHead(in_channels=8, anchor_generator=ANCHORS)
-    ours, mmdet = _both(head, _results(rpn_proposals, 6000, kind, levels), TEST_CFG,
-                        rescale=rescale, img_meta=dict(scale_factor=(1.6, 1.5)))
+    results = _results(rpn_proposals, 6000, proposal_kind, levels)
+    ours, mmdet = _both(head, results, TEST_CFG, rescale=rescale,
+                        img_meta=dict(scale_factor=(1.6, 1.5)))
     assert len(counted_nms_top_k) == 1
     assert len(mmdet) == 1000
     _assert_same(ours, mmdet)
