@@ -133,8 +133,17 @@ def test_quantized_detector_evaluates(detector, run_tool):
     succeed(run_tool, QUANTIZE, detector['onnx'], '--calib',
             detector['tmp'] / 'data' / 'train', '--out', int8, '--num-images', '4')
     import onnx
-    ops = {n.op_type for n in onnx.load(str(int8)).graph.node}
+    graph = onnx.load(str(int8)).graph
+    ops = {n.op_type for n in graph.node}
     assert {'QuantizeLinear', 'DequantizeLinear', 'NonMaxSuppression'} <= ops
+    # convs read dequantized (INT8) tensors, except the RPN head's, left float
+    dequantized = {o for n in graph.node if n.op_type == 'DequantizeLinear'
+                   for o in n.output}
+    convs = [n for n in graph.node if n.op_type == 'Conv']
+    int8_convs = {n.name for n in convs if set(n.input[:2]) <= dequantized}
+    rpn_convs = {n.name for n in convs if '/rpn_head/' in n.name}
+    assert rpn_convs and not rpn_convs & int8_convs
+    assert any('/backbone/' in name for name in int8_convs)
     log = succeed(run_tool, TEST, DET, int8, '--work-dir', detector['tmp'] / 'int8',
                   *detector['options'])
     assert 'coco/bbox_mAP:' in log
