@@ -41,7 +41,7 @@ from ..deploy.quantize import quantize
 from .detector_benchmark import CONFIGS
 from .stage_profile import profile_detector
 from .timing import (EAGER, EAGER_MMDET_NMS, Timing, cycling_test_step,
-                     interleaved_rates, runtimes, summarise,
+                     interleaved_rates, ratios_to, runtimes, summarise,
                      with_mmdet_proposal_nms)
 from .trained_detectors import PLANS, TrainedDetector, trained_detector
 
@@ -81,39 +81,45 @@ def validation_batches(trained: TrainedDetector, count: int) -> List[dict]:
     return list(itertools.islice(loader, count))
 
 
+def _against_eager(trained: TrainedDetector, label: str, other, batches: List[dict],
+                   timing: Timing) -> dict:
+    """``other`` (a model with ``test_step``) interleaved with PyTorch eager on
+    ``batches``: both rates summarised, the passes per round, and ``other``'s
+    median rate over eager's."""
+    with torch.inference_mode():
+        passes, rates = interleaved_rates(
+            {EAGER: cycling_test_step(trained.model, batches),
+             label: cycling_test_step(other, batches)}, timing)
+    return dict(eager=summarise(rates[EAGER]), other=summarise(rates[label]),
+                passes_per_round=passes, ratio=ratios_to(rates, EAGER)[label])
+
+
 def time_pairs(trained: TrainedDetector, files: Dict[str, str], threads: int,
-               timing: Timing) -> List[dict]:
+               batches: List[dict], timing: Timing) -> List[dict]:
     """Every runtime interleaved with PyTorch eager, one pair at a time; one row
     per runtime with both medians and the ratio."""
-    batches = validation_batches(trained, TIMED_IMAGES)
     rows = []
     for runtime in runtimes():
         model = BackendModel(files['int8' if runtime.int8 else 'fp32'],
                              runtime.backend, threads, share_cpu=True)
-        with torch.inference_mode():
-            passes, rates = interleaved_rates(
-                {EAGER: cycling_test_step(trained.model, batches),
-                 runtime.label: cycling_test_step(model, batches)}, timing)
-        eager, other = (statistics.median(rates[n]) for n in (EAGER, runtime.label))
-        rows.append(dict(runtime=runtime.label, eager=summarise(rates[EAGER]),
-                         deployed=summarise(rates[runtime.label]),
-                         passes_per_round=passes, ratio_to_eager=other / eager))
+        timed = _against_eager(trained, runtime.label, model, batches, timing)
+        rows.append(dict(runtime=runtime.label, eager=timed['eager'],
+                         deployed=timed['other'],
+                         passes_per_round=timed['passes_per_round'],
+                         ratio_to_eager=timed['ratio']))
         del model
     return rows
 
 
-def time_eager_nms(trained: TrainedDetector, timing: Timing) -> dict:
+def time_eager_nms(trained: TrainedDetector, batches: List[dict],
+                   timing: Timing) -> dict:
     """PyTorch eager interleaved with the same model on mmdet's proposal
     post-processing; ``speedup`` is eager's median rate over mmdet's."""
-    peer = with_mmdet_proposal_nms(trained.model)
-    batches = validation_batches(trained, TIMED_IMAGES)
-    with torch.inference_mode():
-        passes, rates = interleaved_rates(
-            {EAGER: cycling_test_step(trained.model, batches),
-             EAGER_MMDET_NMS: cycling_test_step(peer, batches)}, timing)
-    ours, mmdet = (statistics.median(rates[n]) for n in (EAGER, EAGER_MMDET_NMS))
-    return dict(eager=summarise(rates[EAGER]), mmdet=summarise(rates[EAGER_MMDET_NMS]),
-                passes_per_round=passes, speedup=ours / mmdet)
+    timed = _against_eager(trained, EAGER_MMDET_NMS,
+                           with_mmdet_proposal_nms(trained.model), batches, timing)
+    return dict(eager=timed['eager'], mmdet=timed['other'],
+                passes_per_round=timed['passes_per_round'],
+                speedup=1 / timed['ratio'])
 
 
 def identical_detections(trained: TrainedDetector, count: int) -> int:
@@ -136,9 +142,10 @@ def worker(key: str, threads: int, timing: Timing, cache_dir: Path) -> dict:
     there: :func:`measure_trained` makes them first), and eager's NMS pair."""
     detector, size = PLAN_KEYS[key]
     trained = trained_detector(PLANS[(detector, size)], cache_dir)
+    batches = validation_batches(trained, TIMED_IMAGES)
     return dict(pairs=time_pairs(trained, deployed_files(trained, size, cache_dir),
-                                 threads, timing),
-                eager_nms=time_eager_nms(trained, timing))
+                                 threads, batches, timing),
+                eager_nms=time_eager_nms(trained, batches, timing))
 
 
 def _test_metric(config: str, model: str, backend: str, work_dir: Path) -> float:
